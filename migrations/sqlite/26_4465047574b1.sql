@@ -1,0 +1,1 @@
+-- 4465047574b1: datasets.dataset_schema -> MEDIUMTEXT. MySQL only; nothing to do on SQLite.
