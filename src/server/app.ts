@@ -1,0 +1,81 @@
+/**
+ * The HTTP application: MLflow's endpoints under `/api/2.0` and `/ajax-api/2.0`, `/health`,
+ * `/version`, and MLflow's JSON error shape for everything that goes wrong.
+ */
+
+import { Hono, type Context } from "hono";
+import { MlflowError } from "../errors.ts";
+import { log } from "../log.ts";
+import type { TrackingStore } from "../store/types.ts";
+import { mlflowVersion, version } from "../version.ts";
+import type { Json } from "./json.ts";
+import { readParams } from "./request.ts";
+import { trackingEndpoints, type Endpoint } from "./tracking-routes.ts";
+
+export const apiPrefixes = ["/api/2.0", "/ajax-api/2.0"] as const;
+
+export interface AppOptions {
+  store: TrackingStore;
+  /** More endpoints (registry, artifacts, ...) served under the same prefixes. */
+  endpoints?: Endpoint[];
+  /** Mounts further routes (artifact proxy, UI) on the app before the catch-all. */
+  extend?: (app: Hono) => void;
+}
+
+export function errorResponse(c: Context, error: unknown): Response {
+  if (error instanceof MlflowError) {
+    return c.json({ error_code: error.code, message: error.message }, error.status as 400);
+  }
+  log.error(`unhandled error on ${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? error}`);
+  return c.json(
+    { error_code: "INTERNAL_ERROR", message: `Internal error: ${(error as Error)?.message ?? error}` },
+    500,
+  );
+}
+
+function jsonResponse(body: Json): Response {
+  return new Response(JSON.stringify(body), {
+    headers: { "content-type": "application/json" },
+  });
+}
+
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono();
+  app.onError((error, c) => errorResponse(c, error));
+
+  app.get("/health", (c) => c.text("OK"));
+  app.get("/version", (c) => {
+    c.header("x-fml-version", version);
+    return c.text(mlflowVersion);
+  });
+
+  const endpoints = [...trackingEndpoints(options.store), ...(options.endpoints ?? [])];
+  const knownPaths = new Map<string, Endpoint>();
+  for (const endpoint of endpoints) {
+    for (const prefix of apiPrefixes) {
+      const path = prefix + endpoint.path;
+      knownPaths.set(path, endpoint);
+      app.on(endpoint.methods, path, async (c) => jsonResponse(await endpoint.handle(await readParams(c))));
+    }
+  }
+
+  options.extend?.(app);
+
+  app.notFound((c) => {
+    const endpoint = knownPaths.get(c.req.path);
+    if (endpoint) {
+      return c.json(
+        {
+          error_code: "BAD_REQUEST",
+          message: `Method ${c.req.method} is not allowed for ${c.req.path}; use ${endpoint.methods.join(" or ")}.`,
+        },
+        405,
+      );
+    }
+    return c.json(
+      { error_code: "ENDPOINT_NOT_FOUND", message: `No API endpoint found for ${c.req.method} ${c.req.path}` },
+      404,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,212 @@
+/**
+ * Reading MLflow requests: GET parameters come from the query string, everything else from a JSON
+ * body. Fields are read with proto3's JSON rules (int64 as number or numeric string, doubles also as
+ * "NaN"/"Infinity", enums by name or number) and MLflow's messages for missing or mistyped values.
+ */
+
+import type { Context } from "hono";
+import { invalidParameter, MlflowError } from "../errors.ts";
+import type { Tag } from "../store/types.ts";
+
+/** JSON request bodies above this are refused; 1000 metrics take well under 200 KB. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+
+type Source = "query" | "json";
+
+function typeName(value: unknown): string {
+  if (value === null) return "NoneType";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "object") return "dict";
+  return "str";
+}
+
+function wrongType(name: string, value: unknown, expected: string): MlflowError {
+  return invalidParameter(
+    `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value was of ` +
+      `type '${typeName(value)}'. Expected ${expected}. See the API docs for more information ` +
+      "about request parameters.",
+  );
+}
+
+function missing(name: string): MlflowError {
+  return invalidParameter(
+    `Missing value for required parameter '${name}'. See the API docs for more information ` +
+      "about request parameters.",
+  );
+}
+
+export class Params {
+  constructor(
+    private readonly data: Record<string, unknown>,
+    private readonly source: Source,
+  ) {}
+
+  private raw(name: string): unknown {
+    const value = this.data[name];
+    // A repeated query key arrives as a list; a scalar field takes its first value.
+    if (this.source === "query" && Array.isArray(value)) return value[0];
+    return value;
+  }
+
+  has(name: string): boolean {
+    const value = this.data[name];
+    return value !== undefined && value !== null;
+  }
+
+  optionalString(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") throw wrongType(name, value, "string");
+    return value;
+  }
+
+  /** Required: absent and empty are both "missing", as in MLflow's handlers. */
+  string(name: string): string {
+    const value = this.optionalString(name);
+    if (value === undefined || value === "") throw missing(name);
+    return value;
+  }
+
+  /** The first of several names that is present, e.g. `run_id` then the legacy `run_uuid`. */
+  stringOf(...names: string[]): string {
+    for (const name of names) {
+      const value = this.optionalString(name);
+      if (value) return value;
+    }
+    throw missing(names[0] as string);
+  }
+
+  optionalInt(name: string): number | undefined {
+    const value = this.raw(name);
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value === "number" && Number.isInteger(value)) return value;
+    if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return Number(value);
+    throw wrongType(name, value, "an integer (int64)");
+  }
+
+  int(name: string): number {
+    const value = this.optionalInt(name);
+    if (value === undefined) throw missing(name);
+    return value;
+  }
+
+  optionalBool(name: string): boolean | undefined {
+    const value = this.raw(name);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === "boolean") return value;
+    if (value === "true" || value === "false") return value === "true";
+    throw wrongType(name, value, "a boolean");
+  }
+
+  /** A double as proto3 JSON allows it: a number, or "NaN", "Infinity", "-Infinity". */
+  double(name: string): number {
+    const value = this.raw(name);
+    if (value === undefined || value === null || value === "") throw missing(name);
+    if (typeof value === "number") return value;
+    if (typeof value === "string") {
+      if (value === "NaN") return NaN;
+      if (value === "Infinity") return Infinity;
+      if (value === "-Infinity") return -Infinity;
+      if (value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+    }
+    throw wrongType(name, value, "a number");
+  }
+
+  stringList(name: string): string[] {
+    const value = this.data[name];
+    if (value === undefined || value === null) return [];
+    const items = Array.isArray(value) ? value : this.source === "query" ? [value] : null;
+    if (!items) throw wrongType(name, value, "a list");
+    return items.map((item) => {
+      if (typeof item !== "string") throw wrongType(name, item, "a list of strings");
+      return item;
+    });
+  }
+
+  objectList(name: string): Params[] {
+    const value = this.data[name];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) throw wrongType(name, value, "a list");
+    return value.map((item) => {
+      if (typeof item !== "object" || item === null || Array.isArray(item)) {
+        throw wrongType(name, item, "a list of objects");
+      }
+      return new Params(item as Record<string, unknown>, "json");
+    });
+  }
+
+  /** `{key, value}` pairs; the value may be empty or absent (then ""), the key may not. */
+  tags(name: string): Tag[] {
+    return this.objectList(name).map((t) => ({
+      key: t.string("key"),
+      value: t.optionalString("value") ?? "",
+    }));
+  }
+
+  enumValue<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined || value === null || value === "") return fallback;
+    if (typeof value === "string" && (values as readonly string[]).includes(value)) return value as T;
+    const byNumber = typeof value === "number" ? values[value - 1] : undefined;
+    if (byNumber !== undefined) return byNumber;
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value must ` +
+        `be one of [${values.join(", ")}].`,
+    );
+  }
+}
+
+async function readJsonBody(c: Context): Promise<Record<string, unknown>> {
+  const length = Number(c.req.header("content-length") ?? "0");
+  if (length > MAX_JSON_BODY_BYTES) throw bodyTooLarge();
+  const text = await c.req.text();
+  if (text.length > MAX_JSON_BODY_BYTES) throw bodyTooLarge();
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+    // MLflow also accepts a body that is a JSON string holding JSON.
+    if (typeof parsed === "string") parsed = JSON.parse(parsed);
+  } catch {
+    throw new MlflowError("BAD_REQUEST", "Malformed request body: not valid JSON.");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new MlflowError("BAD_REQUEST", "Malformed request body: expected a JSON object.");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function bodyTooLarge(): MlflowError {
+  return new MlflowError(
+    "REQUEST_LIMIT_EXCEEDED",
+    `Request body exceeds the limit of ${MAX_JSON_BODY_BYTES} bytes.`,
+    413,
+  );
+}
+
+function readQuery(c: Context): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, values] of Object.entries(c.req.queries())) {
+    out[key] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
+/** Reads an endpoint's parameters: query string for GET, JSON body otherwise. */
+export async function readParams(c: Context): Promise<Params> {
+  if (c.req.method === "GET") {
+    return new Params(readQuery(c), "query");
+  }
+  if (c.req.method === "POST" || c.req.method === "PUT") {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/json") {
+      throw invalidParameter(
+        "Bad Request. Content-Type must be one of ['application/json'], got " +
+          `'${c.req.header("content-type") ?? ""}'.`,
+      );
+    }
+  }
+  return new Params(await readJsonBody(c), "json");
+}

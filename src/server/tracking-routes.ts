@@ -1,0 +1,310 @@
+/**
+ * The MLflow tracking endpoints (spec §4, §5, §7.1): each handler reads and validates the request,
+ * calls the store and shapes MLflow's response.
+ */
+
+import { invalidParameter } from "../errors.ts";
+import { decodePageToken, encodePageToken } from "../search/page-token.ts";
+import type { Page, RunStatus, TrackingStore, ViewType } from "../store/types.ts";
+import {
+  limits,
+  validateArtifactLocation,
+  validateBatch,
+  validateExperimentName,
+  validateExperimentTag,
+  validateMetric,
+  validateParam,
+  validateRunTag,
+} from "../tracking/validation.ts";
+import { experimentJson, metricJson, runInfoJson, runJson, type Json } from "./json.ts";
+import type { Params } from "./request.ts";
+
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface Endpoint {
+  methods: Method[];
+  /** Path below the `/api/2.0` and `/ajax-api/2.0` prefixes. */
+  path: string;
+  handle: (params: Params) => Promise<Json>;
+}
+
+const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
+const viewTypes: readonly ViewType[] = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"];
+
+function maxResults(params: Params, fallback: number, max: number): number {
+  const value = params.optionalInt("max_results") ?? fallback;
+  if (value > max) {
+    throw invalidParameter(
+      `Invalid value for request parameter max_results. It must be at most ${max}, but got value ${value}`,
+    );
+  }
+  if (value < 0) {
+    throw invalidParameter(
+      `Invalid value for request parameter max_results. It must be a non-negative integer, but got value ${value}`,
+    );
+  }
+  return value;
+}
+
+function withToken(body: Record<string, Json | undefined>, page: Page<unknown>): Json {
+  if (page.nextOffset !== undefined) body.next_page_token = encodePageToken(page.nextOffset);
+  return body;
+}
+
+const runId = (p: Params): string => p.stringOf("run_id", "run_uuid");
+
+export function trackingEndpoints(store: TrackingStore): Endpoint[] {
+  return [
+    // ---------------------------------------------------------------- experiments
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/create",
+      async handle(p) {
+        const name = p.string("name");
+        validateExperimentName(name);
+        const artifactLocation = p.optionalString("artifact_location") || undefined;
+        if (artifactLocation) validateArtifactLocation(artifactLocation);
+        const tags = p.tags("tags");
+        tags.forEach(validateExperimentTag);
+        const experimentId = await store.createExperiment({ name, artifactLocation, tags });
+        return { experiment_id: experimentId };
+      },
+    },
+    {
+      methods: ["GET", "POST"],
+      path: "/mlflow/experiments/search",
+      async handle(p) {
+        const page = await store.searchExperiments({
+          viewType: p.enumValue("view_type", viewTypes, "ACTIVE_ONLY"),
+          filter: p.optionalString("filter"),
+          orderBy: p.stringList("order_by"),
+          maxResults: Math.max(
+            1,
+            maxResults(p, 1000, limits.searchExperimentsMaxResults),
+          ),
+          offset: decodePageToken(p.optionalString("page_token")),
+        });
+        return withToken(
+          { experiments: page.items.length ? page.items.map(experimentJson) : undefined },
+          page,
+        );
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/mlflow/experiments/get",
+      async handle(p) {
+        return { experiment: experimentJson(await store.getExperiment(p.string("experiment_id"))) };
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/mlflow/experiments/get-by-name",
+      async handle(p) {
+        const experiment = await store.getExperimentByName(p.string("experiment_name"));
+        return { experiment: experimentJson(experiment) };
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/delete",
+      async handle(p) {
+        await store.deleteExperiment(p.string("experiment_id"));
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/restore",
+      async handle(p) {
+        await store.restoreExperiment(p.string("experiment_id"));
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/update",
+      async handle(p) {
+        const experimentId = p.string("experiment_id");
+        const newName = p.string("new_name");
+        validateExperimentName(newName);
+        await store.renameExperiment(experimentId, newName);
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/set-experiment-tag",
+      async handle(p) {
+        const tag = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        validateExperimentTag(tag);
+        await store.setExperimentTag(p.string("experiment_id"), tag);
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/delete-experiment-tag",
+      async handle(p) {
+        await store.deleteExperimentTag(p.string("experiment_id"), p.string("key"));
+        return {};
+      },
+    },
+    // ---------------------------------------------------------------- runs
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/create",
+      async handle(p) {
+        const tags = p.tags("tags");
+        tags.forEach(validateRunTag);
+        const run = await store.createRun({
+          experimentId: p.optionalString("experiment_id") || "0",
+          userId: p.optionalString("user_id") ?? "",
+          runName: p.optionalString("run_name") ?? "",
+          startTime: p.optionalInt("start_time") ?? null,
+          tags,
+        });
+        return { run: runJson(run) };
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/update",
+      async handle(p) {
+        const id = runId(p);
+        const status = p.has("status") ? p.enumValue("status", runStatuses, "RUNNING") : undefined;
+        const info = await store.updateRun(id, {
+          status,
+          endTime: p.optionalInt("end_time"),
+          runName: p.optionalString("run_name"),
+        });
+        return { run_info: runInfoJson(info) };
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/delete",
+      async handle(p) {
+        await store.deleteRun(runId(p));
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/restore",
+      async handle(p) {
+        await store.restoreRun(runId(p));
+        return {};
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/mlflow/runs/get",
+      async handle(p) {
+        return { run: runJson(await store.getRun(runId(p))) };
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/search",
+      async handle(p) {
+        const page = await store.searchRuns({
+          experimentIds: p.stringList("experiment_ids"),
+          filter: p.optionalString("filter"),
+          viewType: p.enumValue("run_view_type", viewTypes, "ACTIVE_ONLY"),
+          orderBy: p.stringList("order_by"),
+          maxResults: maxResults(p, 1000, limits.searchRunsMaxResults),
+          offset: decodePageToken(p.optionalString("page_token")),
+        });
+        return withToken({ runs: page.items.length ? page.items.map(runJson) : undefined }, page);
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/log-metric",
+      async handle(p) {
+        const metric = {
+          key: p.string("key"),
+          value: p.double("value"),
+          timestamp: p.int("timestamp"),
+          step: p.optionalInt("step") ?? 0,
+        };
+        validateMetric(metric);
+        await store.logBatch(runId(p), { metrics: [metric], params: [], tags: [] });
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/log-parameter",
+      async handle(p) {
+        const param = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        validateParam(param);
+        await store.logBatch(runId(p), { metrics: [], params: [param], tags: [] });
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/set-tag",
+      async handle(p) {
+        const tag = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        validateRunTag(tag);
+        await store.setTag(runId(p), tag);
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/delete-tag",
+      async handle(p) {
+        await store.deleteTag(runId(p), p.string("key"));
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/log-batch",
+      async handle(p) {
+        const id = p.string("run_id");
+        const batch = {
+          metrics: p.objectList("metrics").map((m) => ({
+            key: m.string("key"),
+            value: m.double("value"),
+            timestamp: m.int("timestamp"),
+            step: m.optionalInt("step") ?? 0,
+          })),
+          params: p.tags("params"),
+          tags: p.tags("tags"),
+        };
+        validateBatch(batch);
+        await store.logBatch(id, batch);
+        return {};
+      },
+    },
+    // ---------------------------------------------------------------- metric history
+    {
+      methods: ["GET"],
+      path: "/mlflow/metrics/get-history",
+      async handle(p) {
+        const key = p.string("metric_key");
+        const limit = p.optionalInt("max_results");
+        if (limit !== undefined && limit < 1) {
+          throw invalidParameter(
+            `Invalid value for request parameter max_results. It must be a positive integer, but got value ${limit}`,
+          );
+        }
+        const page = await store.getMetricHistory({
+          runId: runId(p),
+          key,
+          maxResults: limit,
+          offset: decodePageToken(p.optionalString("page_token")),
+        });
+        return withToken(
+          { metrics: page.items.length ? page.items.map(metricJson) : undefined },
+          page,
+        );
+      },
+    },
+  ];
+}

@@ -1,0 +1,62 @@
+/**
+ * SQL as data: a tagged template that keeps query text and bound values apart, in the spirit of
+ * postgres.js. Every `${value}` becomes a placeholder; fragments compose; nothing user-supplied is
+ * ever spliced into the text. `render` emits `?` (SQLite) or `$n` (PostgreSQL) placeholders.
+ */
+
+export type Dialect = "sqlite" | "postgresql";
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
+
+export class Sql {
+  constructor(
+    readonly strings: readonly string[],
+    readonly values: readonly (SqlValue | Sql)[],
+  ) {}
+}
+
+export function sql(strings: TemplateStringsArray, ...values: (SqlValue | Sql)[]): Sql {
+  return new Sql(strings, values);
+}
+
+/** Trusted text, for identifiers and keywords picked from a fixed list: never for user input. */
+export function raw(text: string): Sql {
+  return new Sql([text], []);
+}
+
+export const empty: Sql = raw("");
+
+export function join(parts: readonly Sql[], separator: string): Sql {
+  if (parts.length === 0) return empty;
+  const strings = ["", ...Array.from({ length: parts.length - 1 }, () => separator), ""];
+  return new Sql(strings, parts);
+}
+
+/** A parenthesised, comma-separated list of bound values: `(?, ?, ?)`. */
+export function list(values: readonly SqlValue[]): Sql {
+  return sql`(${join(values.map((v) => sql`${v}`), ", ")})`;
+}
+
+export interface RenderedSql {
+  text: string;
+  values: SqlValue[];
+}
+
+export function render(query: Sql, dialect: Dialect): RenderedSql {
+  const values: SqlValue[] = [];
+  let text = "";
+  const walk = (q: Sql): void => {
+    q.strings.forEach((chunk, i) => {
+      text += chunk;
+      if (i >= q.values.length) return;
+      const value = q.values[i] as SqlValue | Sql;
+      if (value instanceof Sql) {
+        walk(value);
+      } else {
+        values.push(value);
+        text += dialect === "postgresql" ? `$${values.length}` : "?";
+      }
+    });
+  };
+  walk(query);
+  return { text, values };
+}

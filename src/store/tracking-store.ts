@@ -1,0 +1,638 @@
+/**
+ * MLflow's tracking semantics on MLflow's own schema, written once for every SQL database: NaN and
+ * infinity encoding, latest_metrics maintenance, write-once params, run name and tag sync,
+ * soft deletes. Each database module supplies a `Database`; nothing here knows about HTTP.
+ */
+
+import { invalidParameter, MlflowError, notFound } from "../errors.ts";
+import { generateRunName } from "../tracking/run-names.ts";
+import { toBoolean, toNumber, type Database, type Row } from "./database.ts";
+import { join, list, sql, type Sql } from "./sql.ts";
+import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
+import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
+import { searchExperimentsSql, searchRunsSql } from "./search-sql.ts";
+import type {
+  CreateExperiment,
+  CreateRun,
+  DatasetInput,
+  Experiment,
+  LifecycleStage,
+  LogBatch,
+  Metric,
+  MetricHistoryQuery,
+  Page,
+  Run,
+  RunInfo,
+  RunStatus,
+  SearchExperiments,
+  SearchRuns,
+  Tag,
+  TrackingStore,
+  UpdateRun,
+} from "./types.ts";
+
+const RUN_NAME_TAG = "mlflow.runName";
+const WORKSPACE = "default";
+/** SQL cannot hold infinities; MLflow clamps them to the largest double. */
+const MAX_DOUBLE = 1.7976931348623157e308;
+/** Rows per multi-row INSERT: well under SQLite's 32766 bound parameters at 6 columns a row. */
+const INSERT_CHUNK = 1000;
+
+export interface TrackingStoreOptions {
+  /** Where new experiments' artifacts go: `<root>/<experiment_id>`. */
+  defaultArtifactRoot: string;
+}
+
+export function joinUri(base: string, ...parts: string[]): string {
+  return [base.replace(/\/+$/, ""), ...parts].join("/");
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function encodeValue(value: number): { value: number; isNan: boolean } {
+  if (Number.isNaN(value)) return { value: 0, isNan: true };
+  if (value === Infinity) return { value: MAX_DOUBLE, isNan: false };
+  if (value === -Infinity) return { value: -MAX_DOUBLE, isNan: false };
+  return { value, isNan: false };
+}
+
+function decodeMetric(row: Row): Metric {
+  return {
+    key: String(row.key),
+    value: toBoolean(row.is_nan) ? NaN : (toNumber(row.value) ?? 0),
+    timestamp: toNumber(row.timestamp) ?? 0,
+    step: toNumber(row.step) ?? 0,
+  };
+}
+
+/** MLflow's latest-metric order: larger step, then later timestamp, then larger stored value. */
+function isNewer(a: { step: number; timestamp: number; value: number }, b: typeof a): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+function parseExperimentId(experimentId: string): number {
+  if (!/^\d{1,18}$/.test(experimentId)) {
+    throw invalidParameter(`Invalid experiment ID: '${experimentId}'`);
+  }
+  return Number(experimentId);
+}
+
+function lastWins(tags: readonly Tag[]): Tag[] {
+  return [...new Map(tags.map((t) => [t.key, t])).values()];
+}
+
+export class SqlTrackingStore implements TrackingStore {
+  readonly kind;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: TrackingStoreOptions,
+  ) {
+    this.kind = db.dialect;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.all(sql`SELECT 1 AS ok`);
+  }
+
+  /** MLflow's server creates the Default experiment (id 0) when it is missing. */
+  async ensureDefaultExperiment(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows = await tx.all(sql`SELECT experiment_id FROM experiments WHERE experiment_id = 0`);
+      if (rows.length > 0) return;
+      const now = Date.now();
+      await tx.run(sql`
+        INSERT INTO experiments
+          (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+        VALUES (0, 'Default', ${joinUri(this.options.defaultArtifactRoot, "0")}, 'active',
+                ${now}, ${now})`);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Experiments
+
+  async createExperiment(input: CreateExperiment): Promise<string> {
+    return this.db.transaction(async (tx) => {
+      const taken = await tx.all(
+        sql`SELECT experiment_id FROM experiments WHERE name = ${input.name} AND workspace = ${WORKSPACE}`,
+      );
+      if (taken.length > 0) {
+        throw new MlflowError(
+          "RESOURCE_ALREADY_EXISTS",
+          `Experiment(name=${input.name}) already exists. Error: UNIQUE constraint failed`,
+        );
+      }
+      const now = Date.now();
+      const inserted = await tx.all<{ experiment_id: unknown }>(sql`
+        INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+        VALUES (${input.name}, ${input.artifactLocation ?? null}, 'active', ${now}, ${now})
+        RETURNING experiment_id`);
+      const id = String(toNumber(inserted[0]?.experiment_id));
+      if (!input.artifactLocation) {
+        await tx.run(sql`
+          UPDATE experiments SET artifact_location = ${joinUri(this.options.defaultArtifactRoot, id)}
+          WHERE experiment_id = ${Number(id)}`);
+      }
+      for (const tag of lastWins(input.tags)) await this.upsertExperimentTag(tx, Number(id), tag);
+      return id;
+    });
+  }
+
+  private async upsertExperimentTag(tx: Database, id: number, tag: Tag): Promise<void> {
+    await tx.run(sql`
+      INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (${tag.key}, ${tag.value}, ${id})
+      ON CONFLICT ("key", experiment_id) DO UPDATE SET value = excluded.value`);
+  }
+
+  private async loadExperiments(where: Sql, db: Database = this.db): Promise<Experiment[]> {
+    const rows = await db.all(sql`
+      SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
+      FROM experiments WHERE ${where}`);
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => toNumber(r.experiment_id) as number);
+    const tagRows = await db.all(
+      sql`SELECT "key", value, experiment_id FROM experiment_tags WHERE experiment_id IN ${list(ids)}`,
+    );
+    const tagsById = new Map<number, Tag[]>();
+    for (const t of tagRows) {
+      const id = toNumber(t.experiment_id) as number;
+      const tags = tagsById.get(id) ?? [];
+      tags.push({ key: String(t.key), value: String(t.value ?? "") });
+      tagsById.set(id, tags);
+    }
+    return rows.map((r) => {
+      const id = toNumber(r.experiment_id) as number;
+      return {
+        experimentId: String(id),
+        name: String(r.name),
+        artifactLocation: String(r.artifact_location ?? ""),
+        lifecycleStage: (r.lifecycle_stage ?? "active") as LifecycleStage,
+        creationTime: toNumber(r.creation_time),
+        lastUpdateTime: toNumber(r.last_update_time),
+        tags: tagsById.get(id) ?? [],
+      };
+    });
+  }
+
+  private async experimentById(id: string, db: Database = this.db): Promise<Experiment> {
+    const numeric = parseExperimentId(id);
+    const [experiment] = await this.loadExperiments(sql`experiment_id = ${numeric}`, db);
+    if (!experiment) throw notFound(`No Experiment with id=${id} exists`);
+    return experiment;
+  }
+
+  getExperiment(experimentId: string): Promise<Experiment> {
+    return this.experimentById(experimentId);
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment> {
+    const [experiment] = await this.loadExperiments(
+      sql`name = ${name} AND workspace = ${WORKSPACE}`,
+    );
+    if (!experiment) throw notFound(`Could not find experiment with name '${name}'`);
+    return experiment;
+  }
+
+  async searchExperiments(query: SearchExperiments): Promise<Page<Experiment>> {
+    const rows = await this.db.all<{ experiment_id: unknown }>(
+      searchExperimentsSql(
+        {
+          viewType: query.viewType,
+          filter: parseExperimentFilter(query.filter),
+          orderBy: parseExperimentOrderBy(query.orderBy),
+          limit: query.maxResults + 1,
+          offset: query.offset,
+        },
+        this.db.dialect,
+      ),
+    );
+    const ids = rows.map((r) => toNumber(r.experiment_id) as number);
+    const page = ids.slice(0, query.maxResults);
+    const loaded = page.length
+      ? await this.loadExperiments(sql`experiment_id IN ${list(page)}`)
+      : [];
+    const byId = new Map(loaded.map((e) => [e.experimentId, e]));
+    const items = page.map((id) => byId.get(String(id))).filter((e) => e !== undefined);
+    return ids.length > query.maxResults
+      ? { items, nextOffset: query.offset + query.maxResults }
+      : { items };
+  }
+
+  private async activeExperiment(tx: Database, id: string): Promise<Experiment> {
+    const experiment = await this.experimentById(id, tx);
+    if (experiment.lifecycleStage !== "active") {
+      throw invalidParameter(
+        `The experiment ${id} must be in the 'active' state. Current state is ${experiment.lifecycleStage}.`,
+      );
+    }
+    return experiment;
+  }
+
+  async renameExperiment(experimentId: string, newName: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const experiment = await this.experimentById(experimentId, tx);
+      if (experiment.lifecycleStage !== "active") {
+        throw new MlflowError("INVALID_STATE", "Cannot rename a non-active experiment.");
+      }
+      if (experiment.name === newName) return;
+      const taken = await tx.all(
+        sql`SELECT experiment_id FROM experiments WHERE name = ${newName} AND workspace = ${WORKSPACE}`,
+      );
+      if (taken.length > 0) {
+        throw new MlflowError(
+          "RESOURCE_ALREADY_EXISTS",
+          `Experiment(name=${newName}) already exists. Error: UNIQUE constraint failed`,
+        );
+      }
+      await tx.run(sql`
+        UPDATE experiments SET name = ${newName}, last_update_time = ${Date.now()}
+        WHERE experiment_id = ${Number(experimentId)}`);
+    });
+  }
+
+  async deleteExperiment(experimentId: string): Promise<void> {
+    await this.setExperimentLifecycle(experimentId, "deleted");
+  }
+
+  async restoreExperiment(experimentId: string): Promise<void> {
+    await this.setExperimentLifecycle(experimentId, "active");
+  }
+
+  /** MLflow moves every run of the experiment along with it. */
+  private async setExperimentLifecycle(experimentId: string, stage: LifecycleStage): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.experimentById(experimentId, tx);
+      const now = Date.now();
+      const id = Number(experimentId);
+      await tx.run(sql`
+        UPDATE experiments SET lifecycle_stage = ${stage}, last_update_time = ${now}
+        WHERE experiment_id = ${id}`);
+      await tx.run(sql`
+        UPDATE runs SET lifecycle_stage = ${stage},
+          deleted_time = ${stage === "deleted" ? now : null}
+        WHERE experiment_id = ${id}`);
+    });
+  }
+
+  async setExperimentTag(experimentId: string, tag: Tag): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.activeExperiment(tx, experimentId);
+      await this.upsertExperimentTag(tx, Number(experimentId), tag);
+    });
+  }
+
+  async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.activeExperiment(tx, experimentId);
+      const deleted = await tx.run(sql`
+        DELETE FROM experiment_tags WHERE experiment_id = ${Number(experimentId)} AND "key" = ${key}`);
+      if (deleted === 0) {
+        throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Runs
+
+  async createRun(input: CreateRun): Promise<Run> {
+    const runId = crypto.randomUUID().replaceAll("-", "");
+    const tagName = input.tags.find((t) => t.key === RUN_NAME_TAG)?.value;
+    if (input.runName && tagName !== undefined && tagName !== input.runName) {
+      throw invalidParameter(
+        `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different ` +
+          `values (run_name='${input.runName}', mlflow.runName='${tagName}').`,
+      );
+    }
+    const runName = input.runName || tagName || generateRunName();
+    const tags = lastWins([...input.tags.filter((t) => t.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: runName }]);
+    await this.db.transaction(async (tx) => {
+      const experiment = await this.experimentById(input.experimentId, tx);
+      if (experiment.lifecycleStage !== "active") {
+        throw invalidParameter(
+          `Could not create run under non-active experiment with ID ${input.experimentId}.`,
+        );
+      }
+      const artifactUri = joinUri(experiment.artifactLocation, runId, "artifacts");
+      await tx.run(sql`
+        INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id,
+          status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id)
+        VALUES (${runId}, ${runName}, 'UNKNOWN', '', '', ${input.userId}, 'RUNNING',
+          ${input.startTime}, NULL, '', 'active', ${artifactUri}, ${Number(input.experimentId)})`);
+      await this.upsertTags(tx, runId, tags);
+    });
+    return this.getRun(runId, this.db);
+  }
+
+  async getRun(runId: string, db: Database = this.db): Promise<Run> {
+    const [run] = await this.loadRuns([runId], db);
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    return run;
+  }
+
+  /** Loads complete runs (info, latest metrics, params, tags, dataset inputs) in the given order. */
+  private async loadRuns(runIds: readonly string[], db: Database = this.db): Promise<Run[]> {
+    if (runIds.length === 0) return [];
+    const ids = list(runIds);
+    const [runRows, metricRows, paramRows, tagRows, inputs] = await Promise.all([
+      db.all(sql`
+        SELECT run_uuid, name, user_id, status, start_time, end_time, artifact_uri,
+               lifecycle_stage, experiment_id
+        FROM runs WHERE run_uuid IN ${ids}`),
+      db.all(sql`
+        SELECT run_uuid, "key", value, timestamp, step, is_nan
+        FROM latest_metrics WHERE run_uuid IN ${ids}`),
+      db.all(sql`SELECT run_uuid, "key", value FROM params WHERE run_uuid IN ${ids}`),
+      db.all(sql`SELECT run_uuid, "key", value FROM tags WHERE run_uuid IN ${ids}`),
+      this.loadDatasetInputs(runIds, db),
+    ]);
+    const runs = new Map<string, Run>();
+    for (const r of runRows) {
+      const runId = String(r.run_uuid);
+      runs.set(runId, {
+        info: {
+          runId,
+          experimentId: String(toNumber(r.experiment_id)),
+          runName: String(r.name ?? ""),
+          userId: String(r.user_id ?? ""),
+          status: (r.status ?? "RUNNING") as RunStatus,
+          startTime: toNumber(r.start_time),
+          endTime: toNumber(r.end_time),
+          artifactUri: String(r.artifact_uri ?? ""),
+          lifecycleStage: (r.lifecycle_stage ?? "active") as LifecycleStage,
+        },
+        metrics: [],
+        params: [],
+        tags: [],
+        datasetInputs: inputs.get(runId) ?? [],
+      });
+    }
+    for (const m of metricRows) runs.get(String(m.run_uuid))?.metrics.push(decodeMetric(m));
+    for (const p of paramRows) {
+      runs.get(String(p.run_uuid))?.params.push({ key: String(p.key), value: String(p.value ?? "") });
+    }
+    for (const t of tagRows) {
+      const run = runs.get(String(t.run_uuid));
+      if (!run) continue;
+      const tag = { key: String(t.key), value: String(t.value ?? "") };
+      run.tags.push(tag);
+      // Runs logged before MLflow had run names carry the name only in their tag.
+      if (tag.key === RUN_NAME_TAG && !run.info.runName) run.info.runName = tag.value;
+    }
+    return runIds.map((id) => runs.get(id)).filter((r) => r !== undefined);
+  }
+
+  private async loadDatasetInputs(
+    runIds: readonly string[],
+    db: Database,
+  ): Promise<Map<string, DatasetInput[]>> {
+    const rows = await db.all(sql`
+      SELECT i.destination_id AS run_uuid, i.input_uuid, d.name, d.digest, d.dataset_source_type,
+             d.dataset_source, d.dataset_schema, d.dataset_profile
+      FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
+      WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET'
+        AND i.destination_id IN ${list(runIds)}`);
+    const byRun = new Map<string, DatasetInput[]>();
+    if (rows.length === 0) return byRun;
+    const tagRows = await db.all(sql`
+      SELECT input_uuid, name, value FROM input_tags
+      WHERE input_uuid IN ${list(rows.map((r) => String(r.input_uuid)))}`);
+    const tagsByInput = new Map<string, Tag[]>();
+    for (const t of tagRows) {
+      const tags = tagsByInput.get(String(t.input_uuid)) ?? [];
+      tags.push({ key: String(t.name), value: String(t.value) });
+      tagsByInput.set(String(t.input_uuid), tags);
+    }
+    for (const r of rows) {
+      const runId = String(r.run_uuid);
+      const inputs = byRun.get(runId) ?? [];
+      inputs.push({
+        tags: tagsByInput.get(String(r.input_uuid)) ?? [],
+        dataset: {
+          name: String(r.name),
+          digest: String(r.digest),
+          sourceType: String(r.dataset_source_type),
+          source: String(r.dataset_source),
+          schema: r.dataset_schema == null ? null : String(r.dataset_schema),
+          profile: r.dataset_profile == null ? null : String(r.dataset_profile),
+        },
+      });
+      byRun.set(runId, inputs);
+    }
+    return byRun;
+  }
+
+  private async runState(tx: Database, runId: string): Promise<LifecycleStage> {
+    const rows = await tx.all(sql`SELECT lifecycle_stage FROM runs WHERE run_uuid = ${runId}`);
+    const row = rows[0];
+    if (!row) throw notFound(`Run with id=${runId} not found`);
+    return (row.lifecycle_stage ?? "active") as LifecycleStage;
+  }
+
+  private async activeRun(tx: Database, runId: string): Promise<void> {
+    const stage = await this.runState(tx, runId);
+    if (stage !== "active") {
+      throw invalidParameter(
+        `The run ${runId} must be in the 'active' state. Current state is ${stage}.`,
+      );
+    }
+  }
+
+  async updateRun(runId: string, update: UpdateRun): Promise<RunInfo> {
+    return this.db.transaction(async (tx) => {
+      await this.activeRun(tx, runId);
+      const sets: Sql[] = [];
+      if (update.status !== undefined) sets.push(sql`status = ${update.status}`);
+      if (update.endTime !== undefined) sets.push(sql`end_time = ${update.endTime}`);
+      if (update.runName) sets.push(sql`name = ${update.runName}`);
+      if (sets.length > 0) {
+        await tx.run(sql`UPDATE runs SET ${join(sets, ", ")} WHERE run_uuid = ${runId}`);
+      }
+      if (update.runName) {
+        await this.upsertTags(tx, runId, [{ key: RUN_NAME_TAG, value: update.runName }]);
+      }
+      return (await this.getRun(runId, tx)).info;
+    });
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    await this.setRunLifecycle(runId, "deleted");
+  }
+
+  async restoreRun(runId: string): Promise<void> {
+    await this.setRunLifecycle(runId, "active");
+  }
+
+  private async setRunLifecycle(runId: string, stage: LifecycleStage): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.runState(tx, runId);
+      await tx.run(sql`
+        UPDATE runs SET lifecycle_stage = ${stage},
+          deleted_time = ${stage === "deleted" ? Date.now() : null}
+        WHERE run_uuid = ${runId}`);
+    });
+  }
+
+  async setTag(runId: string, tag: Tag): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.activeRun(tx, runId);
+      await this.upsertTags(tx, runId, [tag]);
+    });
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.activeRun(tx, runId);
+      const deleted = await tx.run(
+        sql`DELETE FROM tags WHERE run_uuid = ${runId} AND "key" = ${key}`,
+      );
+      if (deleted === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+    });
+  }
+
+  /** Upserts run tags (last one wins); `mlflow.runName` also renames the run. */
+  private async upsertTags(tx: Database, runId: string, tags: readonly Tag[]): Promise<void> {
+    const unique = lastWins(tags);
+    if (unique.length === 0) return;
+    for (const chunk of chunks(unique, INSERT_CHUNK)) {
+      const rows = chunk.map((t) => sql`(${t.key}, ${t.value}, ${runId})`);
+      await tx.run(sql`
+        INSERT INTO tags ("key", value, run_uuid) VALUES ${join(rows, ", ")}
+        ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value`);
+    }
+    const name = unique.find((t) => t.key === RUN_NAME_TAG);
+    if (name) await tx.run(sql`UPDATE runs SET name = ${name.value} WHERE run_uuid = ${runId}`);
+  }
+
+  async logBatch(runId: string, batch: LogBatch): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.activeRun(tx, runId);
+      if (batch.params.length > 0) await this.insertParams(tx, runId, batch.params);
+      if (batch.metrics.length > 0) await this.insertMetrics(tx, runId, batch.metrics);
+      if (batch.tags.length > 0) await this.upsertTags(tx, runId, batch.tags);
+    });
+  }
+
+  /** Params are write-once: the same value again is a no-op, a different one fails the batch. */
+  private async insertParams(tx: Database, runId: string, params: readonly Tag[]): Promise<void> {
+    const existing = await tx.all(sql`
+      SELECT "key", value FROM params
+      WHERE run_uuid = ${runId} AND "key" IN ${list(params.map((p) => p.key))}`);
+    const logged = new Map(existing.map((r) => [String(r.key), String(r.value)]));
+    const changed = params.filter((p) => logged.has(p.key) && logged.get(p.key) !== p.value);
+    const [first] = changed;
+    if (first) {
+      throw invalidParameter(
+        changed.length === 1
+          ? `Changing param values is not allowed. Param with key='${first.key}' was already ` +
+              `logged with value='${logged.get(first.key)}' for run ID='${runId}'. Attempted ` +
+              `logging new value '${first.value}'.`
+          : `Changing param values is not allowed. Params were already logged='${JSON.stringify(
+              changed.map((p) => ({ key: p.key, old_value: logged.get(p.key), new_value: p.value })),
+            )}' for run ID='${runId}'.`,
+      );
+    }
+    const fresh = params.filter((p) => !logged.has(p.key));
+    for (const chunk of chunks(fresh, INSERT_CHUNK)) {
+      const rows = chunk.map((p) => sql`(${p.key}, ${p.value}, ${runId})`);
+      await tx.run(sql`
+        INSERT INTO params ("key", value, run_uuid) VALUES ${join(rows, ", ")}
+        ON CONFLICT ("key", run_uuid) DO NOTHING`);
+    }
+  }
+
+  private async insertMetrics(tx: Database, runId: string, metrics: readonly Metric[]): Promise<void> {
+    const encoded = metrics.map((m) => ({ ...m, ...encodeValue(m.value) }));
+    for (const chunk of chunks(encoded, INSERT_CHUNK)) {
+      const rows = chunk.map(
+        (m) => sql`(${m.key}, ${m.value}, ${m.timestamp}, ${m.step}, ${m.isNan}, ${runId})`,
+      );
+      await tx.run(sql`
+        INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid)
+        VALUES ${join(rows, ", ")}
+        ON CONFLICT DO NOTHING`);
+    }
+    // One candidate per key (a statement may touch each latest_metrics row only once on
+    // PostgreSQL); the database keeps whichever of stored and candidate is newer.
+    const newest = new Map<string, (typeof encoded)[number]>();
+    for (const m of encoded) {
+      const current = newest.get(m.key);
+      if (!current || isNewer(m, current)) newest.set(m.key, m);
+    }
+    for (const chunk of chunks([...newest.values()], INSERT_CHUNK)) {
+      const rows = chunk.map(
+        (m) => sql`(${m.key}, ${m.value}, ${m.timestamp}, ${m.step}, ${m.isNan}, ${runId})`,
+      );
+      await tx.run(sql`
+        INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)
+        VALUES ${join(rows, ", ")}
+        ON CONFLICT ("key", run_uuid) DO UPDATE SET
+          value = excluded.value, timestamp = excluded.timestamp,
+          step = excluded.step, is_nan = excluded.is_nan
+        WHERE excluded.step > latest_metrics.step
+          OR (excluded.step = latest_metrics.step
+              AND (latest_metrics.timestamp IS NULL OR excluded.timestamp > latest_metrics.timestamp
+                   OR (excluded.timestamp = latest_metrics.timestamp
+                       AND excluded.value > latest_metrics.value)))`);
+    }
+  }
+
+  async getMetricHistory(query: MetricHistoryQuery): Promise<Page<Metric>> {
+    await this.runState(this.db, query.runId);
+    // SQLite accepts OFFSET only after a LIMIT; -1 means "no limit" there.
+    const limit =
+      query.maxResults !== undefined
+        ? sql`LIMIT ${query.maxResults + 1}`
+        : query.offset > 0 && this.db.dialect === "sqlite"
+          ? sql`LIMIT -1`
+          : sql``;
+    const offset = query.offset > 0 ? sql`OFFSET ${query.offset}` : sql``;
+    const rows = await this.db.all(sql`
+      SELECT "key", value, timestamp, step, is_nan FROM metrics
+      WHERE run_uuid = ${query.runId} AND "key" = ${query.key}
+      ORDER BY timestamp, step, value
+      ${limit} ${offset}`);
+    const metrics = rows.map(decodeMetric);
+    if (query.maxResults !== undefined && metrics.length > query.maxResults) {
+      return { items: metrics.slice(0, query.maxResults), nextOffset: query.offset + query.maxResults };
+    }
+    return { items: metrics };
+  }
+
+  async searchRuns(query: SearchRuns): Promise<Page<Run>> {
+    const ids = query.experimentIds.map((id) => {
+      parseExperimentId(id);
+      return id;
+    });
+    if (ids.length === 0) return { items: [] };
+    const rows = await this.db.all<{ run_uuid: unknown }>(
+      searchRunsSql(
+        {
+          experimentIds: ids,
+          viewType: query.viewType,
+          filter: parseRunFilter(query.filter),
+          orderBy: parseRunOrderBy(query.orderBy),
+          limit: query.maxResults,
+          offset: query.offset,
+        },
+        this.db.dialect,
+      ),
+    );
+    const runs = await this.loadRuns(rows.map((r) => String(r.run_uuid)));
+    // MLflow emits a token whenever the page is full, without looking ahead.
+    return runs.length === query.maxResults && query.maxResults > 0
+      ? { items: runs, nextOffset: query.offset + query.maxResults }
+      : { items: runs };
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * MLflow's validation rules for names, values and batch sizes (spec §8), applied before anything
+ * reaches a store so that every backend rejects the same input with the same message.
+ */
+
+import { invalidParameter } from "../errors.ts";
+import type { LogBatch, Metric, Tag } from "../store/types.ts";
+
+export const limits = {
+  entityKey: 250,
+  paramValue: 6000,
+  runTagValue: 8000,
+  experimentTagValue: 5000,
+  experimentName: 500,
+  artifactLocation: 2048,
+  batchMetrics: 1000,
+  batchParams: 100,
+  batchTags: 100,
+  batchTotal: 1000,
+  searchRunsMaxResults: 50000,
+  searchExperimentsMaxResults: 50000,
+} as const;
+
+// Python's \w is Unicode-aware; \p{L}\p{N}_ plus combining marks is its closest JS spelling.
+const keyPattern = /^[\p{L}\p{N}\p{M}_/.\- :]*$/u;
+
+function isPathUnsafe(key: string): boolean {
+  if (key === "." || key.startsWith("/") || key.startsWith("..")) return true;
+  if (key.endsWith("/") || key.includes("//")) return true;
+  return key.split("/").some((part) => part === "." || part === "..");
+}
+
+export type EntityKind = "metric" | "param" | "tag";
+
+export function validateKey(kind: EntityKind, key: string): void {
+  if (!keyPattern.test(key) || isPathUnsafe(key)) {
+    throw invalidParameter(
+      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), ` +
+        "dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).",
+    );
+  }
+  if (key.length > limits.entityKey) {
+    throw invalidParameter(
+      `${capitalize(kind)} '${key.slice(0, 50)}...' had length ${key.length}, which exceeded ` +
+        `length limit of ${limits.entityKey}`,
+    );
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function validateLength(what: string, key: string, value: string, limit: number): void {
+  if (value.length > limit) {
+    throw invalidParameter(
+      `${what} value '${value.slice(0, 50)}...' for key '${key}' had length ${value.length}, ` +
+        `which exceeded length limit of ${limit}`,
+    );
+  }
+}
+
+export function validateParam(param: Tag): void {
+  validateKey("param", param.key);
+  validateLength("Param", param.key, param.value, limits.paramValue);
+}
+
+export function validateRunTag(tag: Tag): void {
+  validateKey("tag", tag.key);
+  validateLength("Tag", tag.key, tag.value, limits.runTagValue);
+}
+
+export function validateExperimentTag(tag: Tag): void {
+  validateKey("tag", tag.key);
+  validateLength("Tag", tag.key, tag.value, limits.experimentTagValue);
+}
+
+export function validateMetric(metric: Metric): void {
+  validateKey("metric", metric.key);
+  if (!Number.isInteger(metric.timestamp)) {
+    throw invalidParameter(
+      `Got invalid timestamp ${metric.timestamp} for metric '${metric.key}' (value=${metric.value}). ` +
+        "Timestamp must be a nonnegative long (64-bit integer)",
+    );
+  }
+  if (!Number.isInteger(metric.step)) {
+    throw invalidParameter(
+      `Got invalid step ${metric.step} for metric '${metric.key}' (value=${metric.value}). ` +
+        "Step must be a valid long (64-bit integer).",
+    );
+  }
+}
+
+export function validateBatch(batch: LogBatch): void {
+  const { metrics, params, tags } = batch;
+  const over = (what: string, n: number, limit: number): void => {
+    if (n > limit) {
+      throw invalidParameter(
+        `A batch logging request can contain at most ${limit} ${what}. ` +
+          `Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`,
+      );
+    }
+  };
+  over("metrics", metrics.length, limits.batchMetrics);
+  over("params", params.length, limits.batchParams);
+  over("tags", tags.length, limits.batchTags);
+  const total = metrics.length + params.length + tags.length;
+  if (total > limits.batchTotal) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${limits.batchTotal} metrics, params, and tags ` +
+        `in total. Got ${total} entities.`,
+    );
+  }
+  metrics.forEach(validateMetric);
+  params.forEach(validateParam);
+  tags.forEach(validateRunTag);
+  const seen = new Set<string>();
+  const dupes = params.filter((p) => seen.has(p.key) || !seen.add(p.key)).map((p) => `'${p.key}'`);
+  if (dupes.length > 0) {
+    throw invalidParameter(
+      `Duplicate parameter keys have been submitted: [${dupes.join(", ")}]. Please ensure the ` +
+        "request contains only one param value per param key.",
+    );
+  }
+}
+
+export function validateExperimentName(name: string): void {
+  if (name.length > limits.experimentName) {
+    throw invalidParameter(
+      `Experiment name exceeds the maximum length of ${limits.experimentName} characters`,
+    );
+  }
+}
+
+export function validateArtifactLocation(location: string): void {
+  if (location.startsWith("runs:")) {
+    throw invalidParameter(
+      `Got an invalid artifact location '${location}'. 'runs:' URIs are not allowed as ` +
+        "experiment artifact locations.",
+    );
+  }
+  if (location.length > limits.artifactLocation) {
+    throw invalidParameter(
+      `Invalid artifact path length. The length of the artifact path cannot be greater than ` +
+        `${limits.artifactLocation} characters.`,
+    );
+  }
+}
+
+const idPattern = /^[a-zA-Z0-9][\w-]{0,255}$/;
+
+export function validateRunId(runId: string): void {
+  if (!idPattern.test(runId)) {
+    throw invalidParameter(`Invalid run ID: '${runId}'`);
+  }
+}
