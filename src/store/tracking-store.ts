@@ -107,16 +107,15 @@ export class SqlTrackingStore implements TrackingStore {
 
   /** MLflow's server creates the Default experiment (id 0) when it is missing. */
   async ensureDefaultExperiment(): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const rows = await tx.all(sql`SELECT experiment_id FROM experiments WHERE experiment_id = 0`);
-      if (rows.length > 0) return;
-      const now = Date.now();
-      await tx.run(sql`
-        INSERT INTO experiments
-          (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-        VALUES (0, 'Default', ${joinUri(this.options.defaultArtifactRoot, "0")}, 'active',
-                ${now}, ${now})`);
-    });
+    const rows = await this.db.all(sql`SELECT experiment_id FROM experiments WHERE experiment_id = 0`);
+    if (rows.length > 0) return;
+    const now = Date.now();
+    // Several fml processes may start at once on one database: the first insert wins.
+    await this.db.run(sql`
+      INSERT INTO experiments
+        (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+      VALUES (0, 'Default', ${joinUri(this.options.defaultArtifactRoot, "0")}, 'active', ${now}, ${now})
+      ON CONFLICT DO NOTHING`);
   }
 
   // -------------------------------------------------------------------------------------------

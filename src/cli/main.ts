@@ -1,0 +1,173 @@
+#!/usr/bin/env bun
+/**
+ * The `fml` command line. Every failure a user can cause (unknown flag, bad URI, unreachable
+ * database) ends with one clear line on stderr and a non-zero exit, never a stack trace.
+ */
+
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
+import { log, setLogLevel } from "../log.ts";
+import { startServer } from "../server/start.ts";
+import { commit, mlflowVersion, version } from "../version.ts";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const serverArgs = {
+  "listen-address": {
+    type: "string",
+    description: "host:port to listen on [env FML_LISTEN_ADDRESS] (default 127.0.0.1:5000)",
+  },
+  "database-uri": {
+    type: "string",
+    alias: ["backend-store-uri"],
+    description:
+      "sqlite://<file> or postgresql://user:pass@host/db [env FML_DATABASE_URI] (default sqlite://fml.db)",
+  },
+  "artifact-root": {
+    type: "string",
+    alias: ["default-artifact-root"],
+    description:
+      "where new experiments store artifacts, e.g. s3://bucket/path [env FML_ARTIFACT_ROOT] " +
+      "(default: served by fml as mlflow-artifacts:/)",
+  },
+  "artifacts-destination": {
+    type: "string",
+    description:
+      "where fml stores proxied (mlflow-artifacts:) artifacts [env FML_ARTIFACTS_DESTINATION] (default ./mlartifacts)",
+  },
+  "serve-artifacts": {
+    type: "boolean",
+    description: "proxy artifact uploads and downloads [env FML_SERVE_ARTIFACTS] (default true)",
+  },
+  "s3-endpoint-uri": {
+    type: "string",
+    description: "S3-compatible endpoint, e.g. http://127.0.0.1:9000 [env FML_S3_ENDPOINT_URI]",
+  },
+  "database-migrate": {
+    type: "boolean",
+    description: "upgrade an older MLflow schema at start-up [env FML_DATABASE_MIGRATE] (default true)",
+  },
+  "database-pool-max": {
+    type: "string",
+    description: "maximum PostgreSQL connections [env FML_DATABASE_POOL_MAX] (default 10)",
+  },
+  "log-level": {
+    type: "string",
+    description: "debug, info, warn or error [env FML_LOG_LEVEL] (default info)",
+  },
+  host: { type: "string", description: "MLflow-style alias: host to listen on" },
+  port: { type: "string", description: "MLflow-style alias: port to listen on" },
+} as const satisfies ArgsDef;
+
+/** citty ignores flags it does not know; a typo must not silently fall back to a default. */
+export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef): void {
+  const known = new Set<string>(["help", "h"]);
+  for (const [name, def] of Object.entries(args)) {
+    known.add(name);
+    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
+    for (const alias of aliases) known.add(alias);
+    if (def.type === "boolean") {
+      known.add(`no-${name}`);
+      for (const alias of aliases) known.add(`no-${alias}`);
+    }
+  }
+  for (const arg of rawArgs) {
+    if (arg === "--") break;
+    const match = /^--?([^=]+)/.exec(arg);
+    if (!match || /^-\d/.test(arg)) continue;
+    const name = match[1] as string;
+    if (!known.has(name)) throw new UsageError(`unknown flag '${arg.split("=")[0]}' (see --help)`);
+  }
+}
+
+function flagsFrom(args: Record<string, unknown>, defs: ArgsDef): Flags {
+  const flags: Flags = {};
+  for (const name of Object.keys(defs)) {
+    const value = args[name];
+    if (typeof value === "string" || typeof value === "boolean") flags[name] = value;
+  }
+  return flags;
+}
+
+const server = defineCommand({
+  meta: { name: "server", description: "Run the MLflow-compatible tracking server" },
+  args: serverArgs,
+  async run({ args, rawArgs }) {
+    rejectUnknownFlags(rawArgs, serverArgs);
+    const config = resolveServerConfig(flagsFrom(args, serverArgs), process.env, process.cwd());
+    setLogLevel(config.logLevel);
+    const running = await startServer(config);
+    let signalled = false;
+    const stop = (signal: string): void => {
+      if (signalled) return;
+      signalled = true;
+      log.info(`${signal} received: finishing in-flight requests`);
+      running.shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error(`shutdown failed: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  },
+});
+
+export const main = defineCommand({
+  meta: {
+    name: "fml",
+    version: `${version} (commit ${commit}, MLflow API ${mlflowVersion})`,
+    description: "A fast, drop-in replacement for the MLflow tracking server",
+  },
+  subCommands: { server },
+});
+
+function isUserError(error: unknown): boolean {
+  return (
+    error instanceof ConfigError ||
+    error instanceof UsageError ||
+    (error instanceof Error && error.name === "CLIError") ||
+    (error instanceof Error &&
+      ["StoreOpenError", "SchemaError", "PostgresConnectError"].includes(error.name))
+  );
+}
+
+/** The command a help request is about: `fml db upgrade --help` shows `upgrade`'s usage. */
+async function commandFor(rawArgs: readonly string[]): Promise<[CommandDef, CommandDef | undefined]> {
+  let command: CommandDef = main as CommandDef;
+  let parent: CommandDef | undefined;
+  for (const arg of rawArgs) {
+    if (arg.startsWith("-")) break;
+    const subCommands = (await command.subCommands) as Record<string, CommandDef> | undefined;
+    const next = subCommands?.[arg];
+    if (!next) break;
+    parent = command;
+    command = next;
+  }
+  return [command, parent];
+}
+
+export async function runCli(rawArgs: string[]): Promise<void> {
+  try {
+    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+      console.log(`fml ${version} (commit ${commit}, MLflow API ${mlflowVersion})`);
+      return;
+    }
+    if (rawArgs.length === 0 || rawArgs.includes("--help") || rawArgs.includes("-h")) {
+      const [command, parent] = await commandFor(rawArgs);
+      console.log(await renderUsage(command, parent));
+      return;
+    }
+    await runCommand(main, { rawArgs });
+  } catch (error) {
+    process.stderr.write(`fml: ${(error as Error).message ?? String(error)}\n`);
+    if (!isUserError(error)) log.debug((error as Error).stack ?? "");
+    process.exit(isUserError(error) ? 2 : 1);
+  }
+}
+
+if (import.meta.main) await runCli(process.argv.slice(2));

@@ -1,0 +1,52 @@
+/**
+ * Starts fml's HTTP server on a configured store and stops it gracefully: stop accepting, let
+ * in-flight requests finish, then close the database.
+ */
+
+import { maskPassword, type ServerConfig } from "../config.ts";
+import { log } from "../log.ts";
+import { serve } from "../runtime.ts";
+import { openStore } from "../store/open.ts";
+import { version } from "../version.ts";
+import { createApp } from "./app.ts";
+
+export interface StartedServer {
+  port: number;
+  /** Resolves once in-flight requests are done and the database is closed. */
+  shutdown(): Promise<void>;
+}
+
+/** Artifact uploads stream through, so the listener itself takes any size; JSON routes cap theirs. */
+const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
+
+export async function startServer(config: ServerConfig): Promise<StartedServer> {
+  const store = await openStore({
+    database: config.database,
+    defaultArtifactRoot: config.defaultArtifactRoot,
+    migrate: config.databaseMigrate,
+    poolMax: config.databasePoolMax,
+  });
+  const app = createApp({ store });
+  const server = await serve({
+    hostname: config.hostname,
+    port: config.port,
+    maxRequestBodySize: MAX_BODY_BYTES,
+    fetch: (request) => app.fetch(request),
+  });
+  const host = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
+  log.info(
+    `fml ${version} listening on http://${host}:${server.port} ` +
+      `database=${maskPassword(config.database.uri)} artifact-root=${config.defaultArtifactRoot}`,
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    port: server.port,
+    shutdown() {
+      stopping ??= (async () => {
+        await server.stop();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}

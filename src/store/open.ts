@@ -1,0 +1,46 @@
+/**
+ * Opens the configured database, brings its schema to the head fml serves (or refuses with a
+ * clear reason), and returns the tracking store on top of it.
+ */
+
+import type { DatabaseTarget } from "../config.ts";
+import { log } from "../log.ts";
+import { prepareSqliteSchema } from "./migrate-sqlite.ts";
+import { SqliteDatabaseHandle } from "./sqlite.ts";
+import { SqlTrackingStore } from "./tracking-store.ts";
+
+export interface OpenStoreOptions {
+  database: DatabaseTarget;
+  defaultArtifactRoot: string;
+  migrate: boolean;
+  poolMax: number;
+}
+
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<SqlTrackingStore> {
+  const { database } = options;
+  if (database.kind === "sqlite") {
+    let handle: SqliteDatabaseHandle;
+    try {
+      handle = await SqliteDatabaseHandle.open(database.path);
+    } catch (error) {
+      throw new StoreOpenError(
+        `cannot open SQLite database ${database.path}: ${(error as Error).message}`,
+      );
+    }
+    try {
+      await prepareSqliteSchema(handle.writerDb, { migrate: options.migrate, log: log.info });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const store = new SqlTrackingStore(handle, { defaultArtifactRoot: options.defaultArtifactRoot });
+    await store.ensureDefaultExperiment();
+    return store;
+  }
+  const { openPostgresStore } = await import("./postgres.ts");
+  return openPostgresStore(options);
+}

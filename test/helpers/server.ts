@@ -1,0 +1,190 @@
+/**
+ * Starts a real fml server process for a test, on a fresh SQLite file or a fresh PostgreSQL
+ * database, and talks HTTP to it. The same API tests run against every backend in `backends()`.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+
+export const repoRoot = resolve(import.meta.dir, "../..");
+export type Backend = "sqlite" | "postgresql";
+
+export const postgresAdminUrl =
+  process.env.FML_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+let postgresReachable: boolean | undefined;
+
+export async function isPostgresReachable(): Promise<boolean> {
+  if (postgresReachable !== undefined) return postgresReachable;
+  const sql = postgres(postgresAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`SELECT 1`;
+    postgresReachable = true;
+  } catch {
+    postgresReachable = false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  return postgresReachable;
+}
+
+/**
+ * Backends to run API tests on. PostgreSQL is required in CI (`.ci/run` starts it); locally a
+ * machine without it runs SQLite only, and says so.
+ */
+export async function backends(): Promise<Backend[]> {
+  if (process.env.FML_TEST_BACKENDS) return process.env.FML_TEST_BACKENDS.split(",") as Backend[];
+  if (await isPostgresReachable()) return ["sqlite", "postgresql"];
+  if (process.env.CI) throw new Error("PostgreSQL is not reachable at " + postgresAdminUrl);
+  console.warn("PostgreSQL not reachable: API tests run on SQLite only");
+  return ["sqlite"];
+}
+
+/** A fresh, empty PostgreSQL database; `drop` removes it. */
+export async function createPostgresDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `fml_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = postgresAdminUrl.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    url,
+    name,
+    async drop() {
+      const sql = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await sql.end();
+    },
+  };
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface FmlServer {
+  url: string;
+  backend: Backend;
+  databaseUri: string;
+  dir: string;
+  /** All output the server wrote to stderr so far. */
+  logs(): string;
+  /** Calls an MLflow endpoint: GET sends `body` as query parameters, others as JSON. */
+  api<T = Record<string, unknown>>(
+    method: string,
+    endpoint: string,
+    body?: unknown,
+  ): Promise<ApiResponse<T>>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export interface StartOptions {
+  backend?: Backend;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Reuse an existing database instead of a fresh one. */
+  databaseUri?: string;
+  /** Command to run instead of the source entry point, e.g. the compiled binary. */
+  command?: string[];
+  cwd?: string;
+}
+
+function toQuery(body: unknown): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export async function startFml(options: StartOptions = {}): Promise<FmlServer> {
+  const backend = options.backend ?? "sqlite";
+  const dir = mkdtempSync(join(tmpdir(), "fml-test-"));
+  let databaseUri = options.databaseUri;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (!databaseUri) {
+    if (backend === "postgresql") {
+      const db = await createPostgresDatabase();
+      databaseUri = db.url;
+      dropDatabase = db.drop;
+    } else {
+      databaseUri = `sqlite:///${join(dir, "fml.db")}`; // four slashes: SQLAlchemy's absolute form
+    }
+  }
+  const command = options.command ?? [process.execPath, join(repoRoot, "src/cli/main.ts")];
+  const child = Bun.spawn(
+    [
+      ...command,
+      "server",
+      "--listen-address",
+      "127.0.0.1:0",
+      "--database-uri",
+      databaseUri,
+      "--artifacts-destination",
+      join(dir, "mlartifacts"),
+      ...(options.args ?? []),
+    ],
+    {
+      cwd: options.cwd ?? dir,
+      env: { ...process.env, FML_LOG_LEVEL: "info", ...options.env },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  let stderr = "";
+  const decoder = new TextDecoder();
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fml did not start in time:\n${stderr}`)), 20000);
+    (async () => {
+      for await (const chunk of child.stderr) {
+        stderr += decoder.decode(chunk);
+        const match = /listening on http:\/\/[^:]+:(\d+)/.exec(stderr);
+        if (match) {
+          clearTimeout(timer);
+          resolvePort(Number(match[1]));
+        }
+      }
+      clearTimeout(timer);
+      reject(new Error(`fml exited before listening:\n${stderr}`));
+    })().catch(reject);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    backend,
+    databaseUri,
+    dir,
+    logs: () => stderr,
+    async api<T>(method: string, endpoint: string, body?: unknown): Promise<ApiResponse<T>> {
+      const path = endpoint.startsWith("/") ? endpoint : `/api/2.0/mlflow/${endpoint}`;
+      const response =
+        method === "GET"
+          ? await fetch(url + path + toQuery(body))
+          : await fetch(url + path, {
+              method,
+              headers: { "content-type": "application/json" },
+              body: typeof body === "string" ? body : JSON.stringify(body ?? {}),
+            });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // plain-text endpoints (/health, /version)
+      }
+      return { status: response.status, body: parsed as T, headers: response.headers };
+    },
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      child.kill(signal);
+      const code = await child.exited;
+      await dropDatabase?.();
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
