@@ -1,0 +1,2 @@
+-- 4465047574b1: datasets.dataset_schema -> MEDIUMTEXT. MySQL only; text already suffices on PostgreSQL.
+

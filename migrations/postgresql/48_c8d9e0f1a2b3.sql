@@ -1,0 +1,13 @@
+-- c8d9e0f1a2b3: span_metrics table and spans.dimension_attributes.
+CREATE TABLE span_metrics (
+    trace_id character varying(50) NOT NULL,
+    span_id character varying(50) NOT NULL,
+    key character varying(250) NOT NULL,
+    value double precision
+);
+ALTER TABLE ONLY span_metrics
+    ADD CONSTRAINT span_metrics_pk PRIMARY KEY (trace_id, span_id, key);
+CREATE INDEX index_span_metrics_trace_id_span_id ON span_metrics USING btree (trace_id, span_id);
+ALTER TABLE ONLY span_metrics
+    ADD CONSTRAINT fk_span_metrics_span FOREIGN KEY (trace_id, span_id) REFERENCES spans(trace_id, span_id) ON DELETE CASCADE;
+ALTER TABLE spans ADD COLUMN dimension_attributes json;
