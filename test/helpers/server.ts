@@ -79,6 +79,9 @@ export interface FmlServer {
     endpoint: string,
     body?: unknown,
   ): Promise<ApiResponse<T>>;
+  /** Signals the process and waits for its exit code; keeps the database and files. */
+  kill(signal?: NodeJS.Signals): Promise<number>;
+  /** Stops the process (if still running) and removes its database and files. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
@@ -179,8 +182,12 @@ export async function startFml(options: StartOptions = {}): Promise<FmlServer> {
       }
       return { status: response.status, body: parsed as T, headers: response.headers };
     },
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
+    async kill(signal: NodeJS.Signals = "SIGTERM") {
       child.kill(signal);
+      return child.exited;
+    },
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
       const code = await child.exited;
       await dropDatabase?.();
       rmSync(dir, { recursive: true, force: true });
