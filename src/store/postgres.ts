@@ -1,0 +1,335 @@
+/**
+ * PostgreSQL through postgres.js: a pool of `--database-pool-max` connections, prepared statements,
+ * int8 columns as numbers, and the URI read the way libpq (and so MLflow) reads it. Database
+ * failures become MLflow errors: a lost connection is TEMPORARILY_UNAVAILABLE (503, which MLflow
+ * clients retry), a lost race on an experiment name is RESOURCE_ALREADY_EXISTS.
+ */
+
+import { readFileSync } from "node:fs";
+import postgres from "postgres";
+import { maskPassword } from "../config.ts";
+import { MlflowError } from "../errors.ts";
+import { log } from "../log.ts";
+import type { Database, Row } from "./database.ts";
+import { preparePostgresSchema } from "./migrate-postgres.ts";
+import type { OpenStoreOptions } from "./open.ts";
+import { render, type Sql } from "./sql.ts";
+import { SqlTrackingStore } from "./tracking-store.ts";
+
+export class PostgresConnectError extends Error {
+  override name = "PostgresConnectError";
+}
+
+export type PostgresSql = postgres.Sql<{ bigint: number }>;
+type PostgresOptions = postgres.Options<{ bigint: postgres.PostgresType<number> }>;
+
+/** int8 (bigint) arrives as text; MLflow's int8 columns are epoch milliseconds and steps. */
+const int8AsNumber: postgres.PostgresType<number> = {
+  to: 20,
+  from: [20],
+  serialize: (value: number) => String(value),
+  parse: (value: string) => Number(value),
+};
+
+/**
+ * libpq's URI parameters that are settings of the client, not of the server: postgres.js would
+ * send them to the server as run-time parameters, which the server rejects.
+ */
+const clientOnlyParameters = new Set([
+  "sslmode",
+  "sslrootcert",
+  "sslcert",
+  "sslkey",
+  "sslpassword",
+  "sslcrl",
+  "sslcrldir",
+  "sslsni",
+  "sslcompression",
+  "ssl_min_protocol_version",
+  "ssl_max_protocol_version",
+  "requiressl",
+  "gssencmode",
+  "gsslib",
+  "krbsrvname",
+  "channel_binding",
+  "requirepeer",
+  "keepalives",
+  "keepalives_idle",
+  "keepalives_interval",
+  "keepalives_count",
+  "tcp_user_timeout",
+  "passfile",
+  "service",
+  "hostaddr",
+  "load_balance_hosts",
+  "fallback_application_name",
+  "target_session_attrs",
+  "connect_timeout",
+  "host",
+  "port",
+  "user",
+  "password",
+  "dbname",
+]);
+
+type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+const sslModes: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+function readPemFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new PostgresConnectError(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * TLS as libpq does it: `sslmode` defaults to `prefer` (TLS when the server offers it, as MLflow's
+ * psycopg2 does), `require` encrypts without verifying, `verify-ca` checks the chain, `verify-full`
+ * also the host name; `sslrootcert`, `sslcert`, `sslkey` name PEM files.
+ */
+function sslOptions(params: URLSearchParams, env: Record<string, string | undefined>): PostgresOptions["ssl"] {
+  const requested = params.get("sslmode") ?? env.PGSSLMODE ?? "prefer";
+  if (!sslModes.includes(requested as SslMode)) {
+    throw new PostgresConnectError(
+      `sslmode '${requested}' is not one of ${sslModes.join(", ")}`,
+    );
+  }
+  const mode = requested as SslMode;
+  if (mode === "disable") return false;
+  const rootCert = params.get("sslrootcert") ?? env.PGSSLROOTCERT;
+  const cert = params.get("sslcert") ?? env.PGSSLCERT;
+  const key = params.get("sslkey") ?? env.PGSSLKEY;
+  const verify = mode === "verify-ca" || mode === "verify-full";
+  if (!verify && !cert && !key) return mode;
+  const tls: Record<string, unknown> = { rejectUnauthorized: verify };
+  if (rootCert && rootCert !== "system" && verify) tls.ca = readPemFile(rootCert, "sslrootcert");
+  if (cert) tls.cert = readPemFile(cert, "sslcert");
+  if (key) tls.key = readPemFile(key, "sslkey");
+  const password = params.get("sslpassword");
+  if (password) tls.passphrase = password;
+  if (mode === "verify-ca") tls.checkServerIdentity = () => undefined;
+  return tls as PostgresOptions["ssl"];
+}
+
+export interface PostgresConnectOptions {
+  /** Most connections in the pool. */
+  max: number;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * A postgres.js pool for a `postgres://` URL (config.ts has normalized `postgresql+psycopg2://`
+ * and friends). Nothing connects until the first query.
+ */
+export function connectPostgres(url: string, options: PostgresConnectOptions): PostgresSql {
+  const env = options.env ?? process.env;
+  const parsed = new URL(url);
+  const params = parsed.searchParams;
+  const config: PostgresOptions = {
+    max: options.max,
+    prepare: true,
+    ssl: sslOptions(params, env),
+    types: { bigint: int8AsNumber },
+    // An idle pool gives its connections back; the next request opens them again.
+    idle_timeout: 600,
+    connect_timeout: Number(params.get("connect_timeout") ?? env.PGCONNECT_TIMEOUT ?? 10) || 10,
+    onnotice: (notice) => log.debug(`postgres: ${notice.message ?? JSON.stringify(notice)}`),
+    connection: { application_name: params.get("application_name") ?? "fml" },
+  };
+  // libpq's query-string spellings of the connection target (`?host=/var/run/postgresql`).
+  const host = params.get("host");
+  if (host) config.host = host;
+  const port = params.get("port");
+  if (port) config.port = Number(port);
+  const user = params.get("user");
+  if (user) config.user = user;
+  const password = params.get("password");
+  if (password) config.password = password;
+  const dbname = params.get("dbname");
+  if (dbname) config.database = dbname;
+  const sessionAttrs = params.get("target_session_attrs");
+  if (sessionAttrs) config.target_session_attrs = sessionAttrs as PostgresOptions["target_session_attrs"];
+  for (const name of [...params.keys()]) {
+    if (clientOnlyParameters.has(name)) params.delete(name);
+  }
+  return postgres(parsed.toString(), config);
+}
+
+/** Where a URL points, for messages: `postgres://user:***@host:5432/db`. */
+export function describeTarget(url: string): string {
+  const parsed = new URL(url);
+  parsed.search = "";
+  return maskPassword(parsed.toString());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+interface DriverError {
+  code?: unknown;
+  table_name?: unknown;
+  constraint_name?: unknown;
+  detail?: unknown;
+  message?: unknown;
+}
+
+/** Socket and postgres.js codes for a connection that failed or went away. */
+const connectionCodes = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * SQLSTATEs after which the same request can succeed a moment later: connection exceptions (08),
+ * server shutting down or starting (57P01-57P03), too many connections, serialization failure,
+ * deadlock.
+ */
+function isTransient(code: string): boolean {
+  return (
+    connectionCodes.has(code) ||
+    code.startsWith("08") ||
+    ["57P01", "57P02", "57P03", "53300", "40001", "40P01"].includes(code)
+  );
+}
+
+/** `Key (workspace, name)=(default, my-exp) already exists.` → `my-exp` */
+function duplicateExperimentName(detail: string): string | undefined {
+  const match = /^Key \((?:workspace, )?name\)=\((?:[^,]*, )?(.*)\) already exists\.?$/s.exec(detail);
+  return match?.[1];
+}
+
+function translateError(error: unknown): unknown {
+  if (error instanceof MlflowError || typeof error !== "object" || error === null) return error;
+  const e = error as DriverError;
+  const code = typeof e.code === "string" ? e.code : "";
+  const message = String(e.message ?? error);
+  if (isTransient(code)) {
+    const reason = connectionCodes.has(code) ? `connection lost: ${code}` : `${message} (${code})`;
+    log.warn(`database temporarily unavailable: ${reason}`);
+    return new MlflowError(
+      "TEMPORARILY_UNAVAILABLE",
+      `The tracking database is temporarily unavailable (${reason}); retry the request.`,
+    );
+  }
+  if (code === "23505" && e.table_name === "experiments" && e.constraint_name !== "experiment_pk") {
+    const name = duplicateExperimentName(String(e.detail ?? "")) ?? "?";
+    return new MlflowError(
+      "RESOURCE_ALREADY_EXISTS",
+      `Experiment(name=${name}) already exists. Error: ${message}`,
+    );
+  }
+  return error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Database
+
+type Queryable = PostgresSql | postgres.TransactionSql<{ bigint: number }>;
+
+class PostgresConnection implements Database {
+  readonly dialect = "postgresql" as const;
+
+  constructor(
+    protected readonly sql: Queryable,
+    private readonly inTransaction: boolean,
+  ) {}
+
+  async all<T = Row>(query: Sql): Promise<T[]> {
+    const { text, values } = render(query, "postgresql");
+    try {
+      const rows = await this.sql.unsafe(text, values as postgres.ParameterOrJSON<number>[], {
+        prepare: true,
+      });
+      return rows as unknown as T[];
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async run(query: Sql): Promise<number> {
+    const { text, values } = render(query, "postgresql");
+    try {
+      const result = await this.sql.unsafe(text, values as postgres.ParameterOrJSON<number>[], {
+        prepare: true,
+      });
+      return result.count;
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    try {
+      const body = (tx: postgres.TransactionSql<{ bigint: number }>) =>
+        fn(new PostgresConnection(tx, true));
+      const result = this.inTransaction
+        ? await (this.sql as postgres.TransactionSql<{ bigint: number }>).savepoint(body)
+        : await (this.sql as PostgresSql).begin(body);
+      return result as T;
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The pool as fml's `Database`; `close` waits up to 5 s for running queries. */
+export class PostgresDatabase extends PostgresConnection {
+  constructor(readonly pool: PostgresSql) {
+    super(pool, false);
+  }
+
+  override async close(): Promise<void> {
+    await this.pool.end({ timeout: 5 });
+  }
+}
+
+/** Checks that the server answers, or says in one line where it tried and why it failed. */
+export async function checkConnection(pool: PostgresSql, url: string): Promise<void> {
+  try {
+    await pool`SELECT 1`;
+  } catch (error) {
+    await pool.end({ timeout: 0 }).catch(() => undefined);
+    const e = error as DriverError;
+    const cause = String(e.message ?? error).split("\n")[0] ?? "";
+    const code =
+      typeof e.code === "string" && !/^[0-9A-Z]{5}$/.test(e.code) && !cause.includes(e.code)
+        ? ` (${e.code})`
+        : "";
+    throw new PostgresConnectError(`cannot connect to PostgreSQL at ${describeTarget(url)}: ${cause}${code}`);
+  }
+}
+
+export async function openPostgresStore(options: OpenStoreOptions): Promise<SqlTrackingStore> {
+  const { database } = options;
+  if (database.kind !== "postgresql") throw new Error("openPostgresStore needs a PostgreSQL target");
+  const pool = connectPostgres(database.url, { max: options.poolMax });
+  await checkConnection(pool, database.url);
+  try {
+    await preparePostgresSchema(pool, { migrate: options.migrate, log: log.info });
+  } catch (error) {
+    await pool.end({ timeout: 5 });
+    throw error;
+  }
+  const store = new SqlTrackingStore(new PostgresDatabase(pool), {
+    defaultArtifactRoot: options.defaultArtifactRoot,
+  });
+  await store.ensureDefaultExperiment();
+  return store;
+}
