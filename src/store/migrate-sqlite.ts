@@ -1,0 +1,176 @@
+/**
+ * Brings a SQLite database to the MLflow schema fml serves: creates it on an empty file, replays
+ * MLflow's alembic steps on an older one (each step in its own transaction, alembic_version
+ * updated with it), and refuses anything it does not know, without changing it.
+ */
+
+import type { SqliteDatabase } from "../runtime.ts";
+import {
+  HEAD_REVISION,
+  type MigrationStep,
+  type SchemaInspection,
+  type SchemaPlan,
+  SUPPORTED_REVISIONS,
+  describePlan,
+  headSchemaSql,
+  planSchema,
+} from "./migrations.ts";
+import { SchemaError } from "./schema-errors.ts";
+
+export interface PrepareSchemaOptions {
+  /** Upgrade an older MLflow schema in place; when false such a database is refused. */
+  migrate: boolean;
+  log?: (line: string) => void;
+  /** Shown in the refusal message so the user can copy the upgrade command. */
+  databaseUri?: string;
+}
+
+export interface PreparedSchema {
+  plan: SchemaPlan;
+  revision: string;
+}
+
+export async function inspectSqlite(db: SqliteDatabase): Promise<SchemaInspection> {
+  return readInspection(db);
+}
+
+export async function prepareSqliteSchema(
+  db: SqliteDatabase,
+  options: PrepareSchemaOptions,
+): Promise<PreparedSchema> {
+  const log = options.log ?? (() => {});
+  const plan = planSchema("sqlite", readInspection(db));
+  switch (plan.kind) {
+    case "current":
+      return { plan, revision: HEAD_REVISION };
+    case "newer-known":
+      log(describePlan(plan));
+      return { plan, revision: plan.revision };
+    case "unknown":
+    case "not-mlflow":
+      throw refusal(plan);
+    case "fresh":
+      createFresh(db);
+      log(`created the MLflow schema at ${HEAD_REVISION}`);
+      return { plan, revision: HEAD_REVISION };
+    case "upgrade":
+      if (!options.migrate) throw upgradeNeeded(plan.from, options.databaseUri);
+      upgrade(db, plan.from, plan.steps, log);
+      return { plan, revision: HEAD_REVISION };
+  }
+}
+
+function createFresh(db: SqliteDatabase): void {
+  inTransaction(db, () => {
+    // Another process may have created it between our look and our write lock.
+    const again = planSchema("sqlite", readInspection(db));
+    if (again.kind !== "fresh") return;
+    db.exec(headSchemaSql("sqlite"));
+  });
+}
+
+function upgrade(
+  db: SqliteDatabase,
+  from: string,
+  steps: MigrationStep[],
+  log: (line: string) => void,
+): void {
+  log(`upgrading the MLflow schema from ${from} to ${HEAD_REVISION} (${steps.length} steps)`);
+  // Batch rebuilds drop and re-create referenced tables; SQLite only allows that with foreign keys
+  // off, and the pragma cannot change inside a transaction.
+  const foreignKeys = db.get<{ foreign_keys: number }>("PRAGMA foreign_keys")?.foreign_keys ?? 0;
+  db.exec("PRAGMA foreign_keys = OFF");
+  try {
+    let expected = from;
+    for (const step of steps) {
+      const started = performance.now();
+      const applied = inTransaction(db, () => {
+        const current = readInspection(db).revision;
+        if (current !== expected) return false; // someone else is migrating this file
+        if (hasStatements(step.sql)) db.exec(step.sql);
+        db.run("UPDATE alembic_version SET version_num = ?", [step.revision]);
+        return true;
+      });
+      if (!applied) {
+        throw new SchemaError(
+          `the database changed revision while fml was upgrading it (expected ${expected}); ` +
+            "is another process migrating it? Start fml again once it is done.",
+        );
+      }
+      log(`  ${step.revision} ${step.description} (${Math.round(performance.now() - started)} ms)`);
+      expected = step.revision;
+    }
+  } finally {
+    db.exec(`PRAGMA foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+  }
+}
+
+/** Steps that only concern MySQL/MSSQL are comments only; drivers reject an empty script. */
+export function hasStatements(script: string): boolean {
+  return script.replace(/--[^\n]*/g, "").trim().length > 0;
+}
+
+function readInspection(db: SqliteDatabase): SchemaInspection {
+  const tables = db
+    .all<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .map((row) => row.name);
+  if (!tables.includes("alembic_version")) return { tables, revision: null };
+  const row = db.get<{ version_num: string }>("SELECT version_num FROM alembic_version LIMIT 1");
+  return { tables, revision: row?.version_num ?? null };
+}
+
+/** Runs `work` under BEGIN IMMEDIATE (the write lock), committing on success. */
+function inTransaction<T>(db: SqliteDatabase, work: () => T): T {
+  try {
+    db.exec("BEGIN IMMEDIATE");
+  } catch (error) {
+    throw writeFailure(error);
+  }
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // the failed statement may already have ended the transaction
+    }
+    throw error instanceof SchemaError ? error : writeFailure(error);
+  }
+}
+
+function writeFailure(error: unknown): SchemaError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/readonly|read-only|read only/i.test(message)) {
+    return new SchemaError(
+      `the SQLite database is read-only, so fml cannot create or upgrade its schema (${message}); ` +
+        "make the file and its directory writable, or point fml at an up-to-date database.",
+    );
+  }
+  return new SchemaError(`schema change failed and was rolled back: ${message}`);
+}
+
+export function upgradeNeeded(from: string, databaseUri: string | undefined): SchemaError {
+  return new SchemaError(
+    `the database holds an older MLflow schema (alembic revision ${from}); fml serves ${HEAD_REVISION}. ` +
+      `Back it up, then run: fml db upgrade --database-uri ${databaseUri ?? "<uri>"} ` +
+      "(or start the server with --database-migrate).",
+  );
+}
+
+export function refusal(plan: SchemaPlan): SchemaError {
+  const supported = `fml supports MLflow revisions ${SUPPORTED_REVISIONS.join(", ")}`;
+  if (plan.kind === "unknown") {
+    return new SchemaError(
+      `the database is at alembic revision ${plan.revision}, which fml does not know; ${supported}. ` +
+        "It was left unchanged.",
+    );
+  }
+  return new SchemaError(
+    `the database has tables but no MLflow alembic_version, so it is not an MLflow database; ` +
+      `fml left it unchanged. ${supported}.`,
+  );
+}
