@@ -8,27 +8,15 @@ import type { SqliteDatabase } from "../runtime.ts";
 import {
   HEAD_REVISION,
   type MigrationStep,
+  type PrepareSchemaOptions,
+  type PreparedSchema,
   type SchemaInspection,
-  type SchemaPlan,
-  SUPPORTED_REVISIONS,
   describePlan,
+  hasStatements,
   headSchemaSql,
   planSchema,
 } from "./migrations.ts";
-import { SchemaError } from "./schema-errors.ts";
-
-export interface PrepareSchemaOptions {
-  /** Upgrade an older MLflow schema in place; when false such a database is refused. */
-  migrate: boolean;
-  log?: (line: string) => void;
-  /** Shown in the refusal message so the user can copy the upgrade command. */
-  databaseUri?: string;
-}
-
-export interface PreparedSchema {
-  plan: SchemaPlan;
-  revision: string;
-}
+import { SchemaError, refusal, upgradeNeeded } from "./schema-errors.ts";
 
 export async function inspectSqlite(db: SqliteDatabase): Promise<SchemaInspection> {
   return readInspection(db);
@@ -105,11 +93,6 @@ function upgrade(
   }
 }
 
-/** Steps that only concern MySQL/MSSQL are comments only; drivers reject an empty script. */
-export function hasStatements(script: string): boolean {
-  return script.replace(/--[^\n]*/g, "").trim().length > 0;
-}
-
 function readInspection(db: SqliteDatabase): SchemaInspection {
   const tables = db
     .all<{ name: string }>(
@@ -151,26 +134,4 @@ function writeFailure(error: unknown): SchemaError {
     );
   }
   return new SchemaError(`schema change failed and was rolled back: ${message}`);
-}
-
-export function upgradeNeeded(from: string, databaseUri: string | undefined): SchemaError {
-  return new SchemaError(
-    `the database holds an older MLflow schema (alembic revision ${from}); fml serves ${HEAD_REVISION}. ` +
-      `Back it up, then run: fml db upgrade --database-uri ${databaseUri ?? "<uri>"} ` +
-      "(or start the server with --database-migrate).",
-  );
-}
-
-export function refusal(plan: SchemaPlan): SchemaError {
-  const supported = `fml supports MLflow revisions ${SUPPORTED_REVISIONS.join(", ")}`;
-  if (plan.kind === "unknown") {
-    return new SchemaError(
-      `the database is at alembic revision ${plan.revision}, which fml does not know; ${supported}. ` +
-        "It was left unchanged.",
-    );
-  }
-  return new SchemaError(
-    `the database has tables but no MLflow alembic_version, so it is not an MLflow database; ` +
-      `fml left it unchanged. ${supported}.`,
-  );
 }

@@ -117,6 +117,24 @@ export interface SchemaInspection {
   revision: string | null;
 }
 
+export interface PrepareSchemaOptions {
+  /** Upgrade an older MLflow schema in place; when false such a database is refused. */
+  migrate: boolean;
+  log?: (line: string) => void;
+  /** Shown in the refusal message so the user can copy the upgrade command. */
+  databaseUri?: string;
+}
+
+export interface PreparedSchema {
+  plan: SchemaPlan;
+  revision: string;
+}
+
+/** Steps that only concern MySQL/MSSQL are comments only; drivers reject an empty script. */
+export function hasStatements(script: string): boolean {
+  return script.replace(/--[^\n]*/g, "").trim().length > 0;
+}
+
 // [revision, description, SQLite script, PostgreSQL script], in alembic order after c48cb773bb87.
 const CHAIN: readonly (readonly [string, string, string, string])[] = [
   ["bd07f7e963c5", "create index on run_uuid (MLflow 1.25)", s16, p16],

@@ -3,6 +3,30 @@
  * Its message is shown to the user as is, so it always says what was found and what to do next.
  */
 
+import { HEAD_REVISION, type SchemaPlan, SUPPORTED_REVISIONS } from "./migrations.ts";
+
 export class SchemaError extends Error {
   override name = "SchemaError";
+}
+
+export function upgradeNeeded(from: string, databaseUri: string | undefined): SchemaError {
+  return new SchemaError(
+    `the database holds an older MLflow schema (alembic revision ${from}); fml serves ${HEAD_REVISION}. ` +
+      `Back it up, then run: fml db upgrade --database-uri ${databaseUri ?? "<uri>"} ` +
+      "(or start the server with --database-migrate).",
+  );
+}
+
+export function refusal(plan: SchemaPlan): SchemaError {
+  const supported = `fml supports MLflow revisions ${SUPPORTED_REVISIONS.join(", ")}`;
+  if (plan.kind === "unknown") {
+    return new SchemaError(
+      `the database is at alembic revision ${plan.revision}, which fml does not know; ${supported}. ` +
+        "It was left unchanged.",
+    );
+  }
+  return new SchemaError(
+    `the database has tables but no MLflow alembic_version, so it is not an MLflow database; ` +
+      `fml left it unchanged. ${supported}.`,
+  );
 }
