@@ -5,6 +5,8 @@
  *   bun scripts/test.ts [bun test arguments]
  */
 
+export {};
+
 const child = Bun.spawn([process.execPath, "test", ...process.argv.slice(2)], {
   stdout: "pipe",
   stderr: "pipe",

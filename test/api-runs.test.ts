@@ -360,21 +360,21 @@ for (const backend of await backends()) {
         experiment_ids: [eid],
         max_results: 3,
       });
-      expect(first.body.runs.map((r) => r.info.run_id)).toEqual([ids[4], ids[3], ids[2]]);
+      expect(first.body.runs.map((r) => r.info.run_id)).toEqual(ids.slice(2).reverse());
       expect(first.body.next_page_token).toBeString();
       const second = await fml.api<{ runs: RunJson[]; next_page_token?: string }>("POST", "runs/search", {
         experiment_ids: [eid],
         max_results: 3,
         page_token: first.body.next_page_token,
       });
-      expect(second.body.runs.map((r) => r.info.run_id)).toEqual([ids[1], ids[0]]);
+      expect(second.body.runs.map((r) => r.info.run_id)).toEqual(ids.slice(0, 2).reverse());
       expect(second.body.next_page_token).toBeUndefined();
       const filtered = await fml.api<{ runs: RunJson[] }>("POST", "runs/search", {
         experiment_ids: [eid],
         filter: "metrics.acc > 0.15 and params.model = 'even'",
         order_by: ["metrics.acc ASC"],
       });
-      expect(filtered.body.runs.map((r) => r.info.run_id)).toEqual([ids[2], ids[4]]);
+      expect(filtered.body.runs.map((r) => r.info.run_id)).toEqual([ids[2] as string, ids[4] as string]);
       expect(filtered.body.runs[0]?.data.params).toEqual([{ key: "model", value: "even" }]);
       const none = await fml.api("POST", "runs/search", { experiment_ids: [eid], filter: "params.model = 'none'" });
       expect(none.body).toEqual({});
