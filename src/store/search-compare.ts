@@ -1,0 +1,69 @@
+/**
+ * Comparison fragments shared by the search compilers. The operator text comes from fixed tables
+ * keyed by the AST's comparator; the compared value is always a bound parameter.
+ *
+ * String semantics are MLflow's on both databases: `=` and LIKE are case-sensitive (SQLite runs
+ * with `PRAGMA case_sensitive_like = ON`), ILIKE is `lower(x) LIKE lower(y)` on SQLite and native
+ * ILIKE on PostgreSQL.
+ */
+
+import type { ListPredicate, NumberPredicate, NumericComparator, StringPredicate } from "../search/ast.ts";
+import { join, list, raw, sql, type Dialect, type Sql } from "./sql.ts";
+
+const NUMERIC_OPERATORS: Record<NumericComparator, string> = {
+  "=": "=",
+  "!=": "<>",
+  ">": ">",
+  ">=": ">=",
+  "<": "<",
+  "<=": "<=",
+};
+
+export function compareString(column: Sql, p: StringPredicate, dialect: Dialect): Sql {
+  switch (p.comparator) {
+    case "=":
+      return sql`${column} = ${p.value}`;
+    case "!=":
+      return sql`${column} <> ${p.value}`;
+    case "LIKE":
+      return sql`${column} LIKE ${p.value}`;
+    case "ILIKE":
+      return dialect === "postgresql" ? sql`${column} ILIKE ${p.value}` : sql`lower(${column}) LIKE lower(${p.value})`;
+  }
+}
+
+export function compareList(column: Sql, p: ListPredicate): Sql {
+  return p.comparator === "IN" ? sql`${column} IN ${list(p.values)}` : sql`${column} NOT IN ${list(p.values)}`;
+}
+
+/**
+ * `column <op> value` for numbers. PostgreSQL types an integer column's parameter as bigint, so a
+ * fractional value is cast to double precision there (`start_time > 1.5` works as on SQLite).
+ */
+export function compareNumber(column: Sql, p: NumberPredicate, dialect: Dialect): Sql {
+  const value =
+    dialect === "postgresql" && !Number.isInteger(p.value) ? sql`CAST(${p.value} AS DOUBLE PRECISION)` : sql`${p.value}`;
+  return sql`${column} ${raw(NUMERIC_OPERATORS[p.comparator])} ${value}`;
+}
+
+export function and(parts: readonly Sql[]): Sql {
+  return parts.length === 0 ? sql`1 = 1` : parts.length === 1 ? (parts[0] as Sql) : sql`(${join(parts, " AND ")})`;
+}
+
+export function or(parts: readonly Sql[]): Sql {
+  return parts.length === 0 ? sql`1 = 0` : parts.length === 1 ? (parts[0] as Sql) : sql`(${join(parts, " OR ")})`;
+}
+
+/** Text ordering by code point on both databases (PostgreSQL would otherwise use its locale). */
+export function textOrder(column: Sql, dialect: Dialect): Sql {
+  return dialect === "postgresql" ? sql`${column} COLLATE "C"` : column;
+}
+
+export function direction(ascending: boolean): Sql {
+  return raw(ascending ? "ASC" : "DESC");
+}
+
+/** `LIMIT ? OFFSET ?` with both bound. */
+export function page(limit: number, offset: number): Sql {
+  return sql`LIMIT ${limit} OFFSET ${offset}`;
+}
