@@ -1,0 +1,151 @@
+/**
+ * The shared real-MLflow fixture databases (../shared/fixtures/mlflow-dbs beside the repository, or
+ * FML_FIXTURES_DIR): which versions exist, their manifests, and throw-away copies to work on, a
+ * SQLite file in a temp directory or a PostgreSQL database `fml_test_<random>` restored from the dump.
+ * The fixtures themselves are never written.
+ */
+
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+
+export const repoRoot = resolve(import.meta.dir, "../..");
+export const fixturesRoot =
+  process.env.FML_FIXTURES_DIR ?? resolve(repoRoot, "../shared/fixtures/mlflow-dbs");
+export const postgresAdminUrl =
+  process.env.FML_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export interface BackendSection {
+  file: string;
+  alembic_revision: string;
+  table_row_counts: Record<string, number>;
+  run_ids_by_name: Record<string, string>;
+  experiment_ids_by_name: Record<string, string>;
+  expected: Record<string, unknown>;
+  expected_after_upgrade?: {
+    mlflow_version: string;
+    alembic_revision: string;
+    table_row_counts?: Record<string, number>;
+    expected: Record<string, unknown>;
+  };
+}
+
+export interface FixtureManifest {
+  format_version: number;
+  mlflow_version: string;
+  alembic_revision: string;
+  features: Record<string, boolean>;
+  backends: { sqlite: BackendSection; postgresql: BackendSection };
+  [key: string]: unknown;
+}
+
+/** Version folders that hold a manifest, oldest first (by numeric version). */
+export function fixtureVersions(): string[] {
+  if (!existsSync(fixturesRoot)) return [];
+  return readdirSync(fixturesRoot, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(fixturesRoot, entry.name, "manifest.json")))
+    .map((entry) => entry.name)
+    .sort(compareVersions);
+}
+
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.split(/[^0-9]+/).filter(Boolean).map(Number);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return a.localeCompare(b);
+}
+
+export function fixturePath(version: string, file: string): string {
+  return join(fixturesRoot, version, file);
+}
+
+const manifests = new Map<string, FixtureManifest>();
+
+export function readManifest(version: string): FixtureManifest {
+  let manifest = manifests.get(version);
+  if (!manifest) {
+    manifest = JSON.parse(readFileSync(fixturePath(version, "manifest.json"), "utf8")) as FixtureManifest;
+    manifests.set(version, manifest);
+  }
+  return manifest;
+}
+
+/** A writable copy of a fixture's mlflow.db in a fresh temp directory; `remove()` deletes it. */
+export function copySqliteFixture(version: string): { path: string; dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "fml-fixture-"));
+  const path = join(dir, "mlflow.db");
+  copyFileSync(fixturePath(version, "mlflow.db"), path);
+  chmodSync(path, 0o644); // the fixtures are read-only; the copy must not be
+  return { path, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database `fml_test_<random>`. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `fml_test_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const admin = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    name,
+    url: databaseUrl(name),
+    async drop() {
+      const sql = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await sql.end();
+      }
+    },
+  };
+}
+
+/** A new test database holding a fixture's PostgreSQL dump (the driver-loadable inserts variant). */
+export async function restorePostgresFixture(version: string): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  // The dump empties search_path for its session: give it a connection of its own.
+  const loader = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    await loader.unsafe(readFileSync(fixturePath(version, "mlflow.pgdump.inserts.sql"), "utf8"));
+  } catch (error) {
+    await db.drop();
+    throw error;
+  } finally {
+    await loader.end();
+  }
+  return db;
+}
+
+let reachable: boolean | undefined;
+
+export async function postgresAvailable(): Promise<boolean> {
+  if (reachable !== undefined) return reachable;
+  const sql = postgres(postgresAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`SELECT 1`;
+    reachable = true;
+  } catch {
+    reachable = false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  return reachable;
+}
