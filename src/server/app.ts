@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import { MlflowError } from "../errors.ts";
 import { log } from "../log.ts";
+import { SearchError } from "../search/errors.ts";
 import type { TrackingStore } from "../store/types.ts";
 import { mlflowVersion, version } from "../version.ts";
 import type { Json } from "./json.ts";
@@ -25,6 +26,9 @@ export interface AppOptions {
 export function errorResponse(c: Context, error: unknown): Response {
   if (error instanceof MlflowError) {
     return c.json({ error_code: error.code, message: error.message }, error.status as 400);
+  }
+  if (error instanceof SearchError) {
+    return c.json({ error_code: "INVALID_PARAMETER_VALUE", message: error.message }, 400);
   }
   log.error(`unhandled error on ${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? error}`);
   return c.json(
