@@ -11,6 +11,7 @@ import {
   type PrepareSchemaOptions,
   type PreparedSchema,
   type SchemaInspection,
+  SUPPORTED_REVISIONS,
   describePlan,
   hasStatements,
   headSchemaSql,
@@ -72,20 +73,26 @@ function upgrade(
     let expected = from;
     for (const step of steps) {
       const started = performance.now();
-      const applied = inTransaction(db, () => {
+      const outcome = inTransaction(db, () => {
         const current = readInspection(db).revision;
-        if (current !== expected) return false; // someone else is migrating this file
-        if (hasStatements(step.sql)) db.exec(step.sql);
-        db.run("UPDATE alembic_version SET version_num = ?", [step.revision]);
-        return true;
+        if (current === expected) {
+          if (hasStatements(step.sql)) db.exec(step.sql);
+          db.run("UPDATE alembic_version SET version_num = ?", [step.revision]);
+          return "applied";
+        }
+        // Another process on this file got the write lock first and moved it on: follow it.
+        const order = SUPPORTED_REVISIONS.indexOf(current ?? "");
+        return order >= SUPPORTED_REVISIONS.indexOf(step.revision) ? "done elsewhere" : "diverged";
       });
-      if (!applied) {
+      if (outcome === "diverged") {
         throw new SchemaError(
           `the database changed revision while fml was upgrading it (expected ${expected}); ` +
-            "is another process migrating it? Start fml again once it is done.",
+            "it was not touched further. Start fml again to see where it stands.",
         );
       }
-      log(`  ${step.revision} ${step.description} (${Math.round(performance.now() - started)} ms)`);
+      if (outcome === "applied") {
+        log(`  ${step.revision} ${step.description} (${Math.round(performance.now() - started)} ms)`);
+      }
       expected = step.revision;
     }
   } finally {
