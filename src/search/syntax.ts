@@ -134,7 +134,9 @@ class FilterParser {
     const t = this.c.peek();
     if (t.kind !== "eof") {
       this.clauseStart = t.start;
-      if (t.kind === "rparen") this.fail("no ')' without a matching '('");
+      if (t.kind === "rparen") {
+        throw new SearchError(`Invalid clause(s) in filter string: ')' (unmatched ')' at position ${t.start})`);
+      }
       if (t.kind === "semicolon" && this.c.peek(1).kind !== "eof") {
         throw new SearchError(
           `Search filter contained multiple expression '${this.text}'. Provide AND-ed expression list.`,
@@ -287,7 +289,9 @@ class FilterParser {
 
   private snippet(t: Token): string {
     const end = t.kind === "eof" || t.kind === "invalid" ? this.text.length : t.end;
-    return this.text.slice(Math.min(this.clauseStart, t.start), end).trim();
+    const text = this.text.slice(Math.min(this.clauseStart, t.start), end).trim();
+    // A filter that ends where a clause should start: show what it ended with (`... AND`).
+    return text || (this.c.tokens[this.c.pos - 1]?.text ?? "");
   }
 }
 
