@@ -6,9 +6,11 @@
 import { maskPassword, type ServerConfig } from "../config.ts";
 import { log } from "../log.ts";
 import { serve } from "../runtime.ts";
-import { openStore } from "../store/open.ts";
+import { openStores } from "../store/open.ts";
 import { version } from "../version.ts";
 import { createApp } from "./app.ts";
+import { registryEndpoints } from "./registry-routes.ts";
+import { artifactRoutes } from "./artifact-routes.ts";
 
 export interface StartedServer {
   port: number;
@@ -20,13 +22,14 @@ export interface StartedServer {
 const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
 
 export async function startServer(config: ServerConfig): Promise<StartedServer> {
-  const store = await openStore({
+  const { tracking: store, registry } = await openStores({
     database: config.database,
     defaultArtifactRoot: config.defaultArtifactRoot,
     migrate: config.databaseMigrate,
     poolMax: config.databasePoolMax,
   });
-  const app = createApp({ store });
+  const artifacts = artifactRoutes({ store, config });
+  const app = createApp({ store, endpoints: artifacts.endpoints, extend: artifacts.mount });
   const server = await serve({
     hostname: config.hostname,
     port: config.port,
