@@ -160,7 +160,7 @@ function suite(open: () => Promise<SearchDb>): void {
     db = await open();
     for (const id of [0, 1, 2]) await insertExperiment(db, { id, name: `e${id}` });
     await insertRuns(db, runs);
-  });
+  }, 60_000);
   afterAll(async () => {
     await db?.close();
   });
@@ -196,7 +196,7 @@ function suite(open: () => Promise<SearchDb>): void {
     }
     // The generator must produce filters that select something, or the test proves little.
     expect(nonEmpty).toBeGreaterThan(CASES / 3);
-  });
+  }, 120_000);
 }
 
 describe("random run searches on SQLite", () => suite(openSqliteSearchDb));
