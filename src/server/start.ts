@@ -29,7 +29,11 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     poolMax: config.databasePoolMax,
   });
   const artifacts = artifactRoutes({ store, config });
-  const app = createApp({ store, endpoints: artifacts.endpoints, extend: artifacts.mount });
+  const app = createApp({
+    store,
+    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry)],
+    extend: artifacts.mount,
+  });
   const server = await serve({
     hostname: config.hostname,
     port: config.port,

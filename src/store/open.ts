@@ -6,6 +6,8 @@
 import type { DatabaseTarget } from "../config.ts";
 import { log } from "../log.ts";
 import { prepareSqliteSchema } from "./migrate-sqlite.ts";
+import type { Database } from "./database.ts";
+import { SqlRegistryStore } from "./registry-store.ts";
 import { SqliteDatabaseHandle } from "./sqlite.ts";
 import { SqlTrackingStore } from "./tracking-store.ts";
 
@@ -18,6 +20,51 @@ export interface OpenStoreOptions {
 
 export class StoreOpenError extends Error {
   override name = "StoreOpenError";
+}
+
+export interface Stores {
+  tracking: SqlTrackingStore;
+  registry: SqlRegistryStore;
+}
+
+/** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
+export async function openStores(options: OpenStoreOptions): Promise<Stores> {
+  const db = await openDatabase(options);
+  const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
+  await tracking.ensureDefaultExperiment();
+  return { tracking, registry: new SqlRegistryStore(db) };
+}
+
+async function openDatabase(options: OpenStoreOptions): Promise<Database> {
+  const { database } = options;
+  if (database.kind === "sqlite") {
+    let handle: SqliteDatabaseHandle;
+    try {
+      handle = await SqliteDatabaseHandle.open(database.path);
+    } catch (error) {
+      throw new StoreOpenError(
+        `cannot open SQLite database ${database.path}: ${(error as Error).message}`,
+      );
+    }
+    try {
+      await prepareSqliteSchema(handle.writerDb, { migrate: options.migrate, log: log.info });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return handle;
+  }
+  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");
+  const { preparePostgresSchema } = await import("./migrate-postgres.ts");
+  const pool = connectPostgres(database.url, { max: options.poolMax });
+  await checkConnection(pool, database.url);
+  try {
+    await preparePostgresSchema(pool, { migrate: options.migrate, log: log.info });
+  } catch (error) {
+    await pool.end({ timeout: 5 });
+    throw error;
+  }
+  return new PostgresDatabase(pool);
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<SqlTrackingStore> {
