@@ -7,7 +7,8 @@
 
 export {};
 
-const child = Bun.spawn([process.execPath, "test", ...process.argv.slice(2)], {
+// Each test file starts real server processes (and one compiles the binary): give them room.
+const child = Bun.spawn([process.execPath, "test", "--timeout", "120000", ...process.argv.slice(2)], {
   stdout: "pipe",
   stderr: "pipe",
   env: process.env,
