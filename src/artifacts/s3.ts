@@ -89,7 +89,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   private key(path: string): string {
-    return joinPath(this.prefix, path);
+    return path === "" ? this.prefix : joinPath(this.prefix, path);
   }
 
   private async send<T>(what: string, run: () => Promise<T>): Promise<T> {
