@@ -12,7 +12,7 @@ import { isMotoAvailable, s3TestEnv, startMoto, type MotoServer } from "./helper
 
 const proxy = "/api/2.0/mlflow-artifacts/artifacts";
 
-function binary(size: number, seed: number): Uint8Array {
+function binary(size: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let x = seed;
   for (let i = 0; i < size; i++) {
@@ -373,4 +373,90 @@ describe("artifact serving switched off or unreachable", () => {
       await server.stop();
     }
   }, 30000);
+});
+
+/** The pid of the process listening on `port`, from `ss -ltnp`. */
+function pidListeningOn(port: number): number {
+  const out = Bun.spawnSync(["ss", "-ltnpH", `sport = :${port}`]).stdout.toString();
+  const pid = /pid=(\d+)/.exec(out)?.[1];
+  if (!pid) throw new Error(`no process found listening on port ${port}: ${out}`);
+  return Number(pid);
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+describe("streaming", () => {
+  const MB = 1024 * 1024;
+  const totalMb = Number(process.env.FML_TEST_STREAM_MB ?? 200);
+
+  /** 200 distinct 1 MB chunks, generated on the fly so the test holds only one at a time. */
+  function chunkStream(): ReadableStream<Uint8Array> {
+    const block = binary(MB, 11);
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === totalMb) return controller.close();
+        const chunk = block.slice();
+        new DataView(chunk.buffer).setUint32(300, sent);
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+  }
+
+  async function digest(stream: ReadableStream<Uint8Array>): Promise<{ hash: string; bytes: number }> {
+    const hasher = new Bun.CryptoHasher("sha256");
+    let bytes = 0;
+    for await (const chunk of stream) {
+      hasher.update(chunk);
+      bytes += chunk.byteLength;
+    }
+    return { hash: hasher.digest("hex"), bytes };
+  }
+
+  test(`a ${totalMb} MB upload and download stream through the proxy with bounded server memory`, async () => {
+    const server = await startFml();
+    try {
+      const pid = pidListeningOn(Number(new URL(server.url).port));
+      const baseline = peakRssMb(pid);
+      const expected = await digest(chunkStream());
+
+      let started = performance.now();
+      const uploaded = await fetch(`${server.url}${proxy}/big/200mb.bin`, {
+        method: "PUT",
+        body: chunkStream(),
+        // @ts-expect-error Bun and Node need this to send a streamed request body
+        duplex: "half",
+      });
+      expect(uploaded.status).toBe(200);
+      const uploadSeconds = (performance.now() - started) / 1000;
+      const afterUpload = peakRssMb(pid);
+
+      started = performance.now();
+      const downloaded = await fetch(`${server.url}${proxy}/big/200mb.bin`);
+      expect(downloaded.status).toBe(200);
+      const received = await digest(downloaded.body as ReadableStream<Uint8Array>);
+      const downloadSeconds = (performance.now() - started) / 1000;
+      expect(received).toEqual(expected);
+
+      const stored = join(server.dir, "mlartifacts", "big", "200mb.bin");
+      started = performance.now();
+      expect(Bun.spawnSync(["cp", stored, `${stored}.copy`]).exitCode).toBe(0);
+      const copySeconds = (performance.now() - started) / 1000;
+
+      const peak = peakRssMb(pid);
+      console.log(
+        `${totalMb} MB via proxy: upload ${(totalMb / uploadSeconds).toFixed(0)} MB/s, ` +
+          `download ${(totalMb / downloadSeconds).toFixed(0)} MB/s; raw disk copy (cp) ` +
+          `${(totalMb / copySeconds).toFixed(0)} MB/s; server peak RSS (VmHWM) ${peak.toFixed(0)} MB, ${baseline.toFixed(0)} MB before, ${afterUpload.toFixed(0)} MB after the upload`,
+      );
+      expect(peak).toBeLessThan(150);
+    } finally {
+      await server.stop();
+    }
+  }, 120000);
 });

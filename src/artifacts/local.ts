@@ -10,7 +10,7 @@ import { notFound } from "../errors.ts";
 import { invalidPath, joinPath } from "./paths.ts";
 import type { ArtifactBody, ArtifactStore, FileInfo } from "./types.ts";
 
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
