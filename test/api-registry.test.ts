@@ -289,7 +289,7 @@ for (const backend of await backends()) {
       expect(r.body.model_version).toEqual(v);
       expectError(await getVersion("getter", "7"), 404, "RESOURCE_DOES_NOT_EXIST", "Model Version (name=getter, version=7) not found");
       expectError(await getVersion("nope", "1"), 404, "RESOURCE_DOES_NOT_EXIST", "Registered Model with name=nope not found");
-      expectError(await getVersion("getter", "one"), 400, "INVALID_PARAMETER_VALUE");
+      expectError(await getVersion("getter", "one"), 400, "INVALID_PARAMETER_VALUE", "Parameter 'version' must be an integer, got 'one'.");
       await fml.api("DELETE", "model-versions/delete", { name: "getter", version: "1" });
       expectError(await getVersion("getter", "1"), 404, "RESOURCE_DOES_NOT_EXIST", "Model Version (name=getter, version=1) not found");
       expectError(await fml.api("DELETE", "model-versions/delete", { name: "getter", version: "1" }), 404, "RESOURCE_DOES_NOT_EXIST");
@@ -319,8 +319,12 @@ for (const backend of await backends()) {
       expect((await transition("staged", "1", "PRODUCTION")).body.model_version.current_stage).toBe("Production");
       expect((await transition("staged", "1", "none")).body.model_version.current_stage).toBe("None");
       const bad = await transition("staged", "1", "Shipping");
-      expectError(bad, 400, "INVALID_PARAMETER_VALUE");
-      expect(bad.body.message).toStartWith("Invalid Model Version stage: Shipping");
+      expectError(
+        bad,
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Invalid Model Version stage: Shipping. Value must be one of None, Staging, Production, Archived.",
+      );
       expectError(await transition("staged", "5", "Staging"), 404, "RESOURCE_DOES_NOT_EXIST");
     });
 
@@ -342,7 +346,13 @@ for (const backend of await backends()) {
     test("transition-stage rejects archive_existing_versions for None/Archived and requires the flag", async () => {
       await createModel("archive-bad");
       await createVersion("archive-bad");
-      expectError(await transition("archive-bad", "1", "Archived", true), 400, "INVALID_PARAMETER_VALUE");
+      expectError(
+        await transition("archive-bad", "1", "Archived", true),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Model version transition cannot archive existing model versions because 'Archived' is not an Active stage. " +
+          "Valid stages are ['Staging', 'Production']",
+      );
       expectError(await transition("archive-bad", "1", "None", true), 400, "INVALID_PARAMETER_VALUE");
       const missing = await fml.api("POST", "model-versions/transition-stage", { name: "archive-bad", version: "1", stage: "Staging" });
       expectError(missing, 400, "INVALID_PARAMETER_VALUE");
@@ -430,7 +440,12 @@ for (const backend of await backends()) {
       expectError(await set("LaTeSt"), 400, "INVALID_PARAMETER_VALUE");
       expectError(await set("v1"), 400, "INVALID_PARAMETER_VALUE", "Version alias name 'v1' is reserved.");
       expectError(await set("V12"), 400, "INVALID_PARAMETER_VALUE");
-      expectError(await set("has space"), 400, "INVALID_PARAMETER_VALUE");
+      expectError(
+        await set("has space"),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Invalid alias name: 'has space'. Names may only contain alphanumerics, underscores (_), and dashes (-).",
+      );
       expectError(await set("a".repeat(256)), 400, "INVALID_PARAMETER_VALUE");
       expect((await set("v1-candidate")).status).toBe(200);
       expect((await set("latest_good")).status).toBe(200);

@@ -61,7 +61,7 @@ const validateVersionTag = (tag: Tag): void =>
 function validateAlias(alias: string): void {
   if (!/^[\p{L}\p{N}\p{M}_-]*$/u.test(alias)) {
     throw invalidParameter(
-      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores, and hyphens.`,
+      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
     );
   }
   if (alias.length > registryLimits.aliasName) {
@@ -278,10 +278,11 @@ export function registryEndpoints(store: RegistryStore): Endpoint[] {
               "for more information about request parameters.",
           );
         }
+        // MLflow raises this without an error code (a 500); fml answers 400 as for any bad stage.
         if (archive && !ACTIVE_STAGES.includes(stage)) {
           throw invalidParameter(
             `Model version transition cannot archive existing model versions because '${requested}' ` +
-              `is not an Active stage. Valid stages are ${ACTIVE_STAGES.join(", ")}`,
+              `is not an Active stage. Valid stages are ['Staging', 'Production']`,
           );
         }
         const updated = await store.transitionModelVersionStage(name, version, stage, archive);
