@@ -382,6 +382,12 @@ for (const backend of await backends()) {
       expect(r.status).toBe(200);
       expect(r.body).toEqual({ artifact_uri: "s3://bucket/path/model" });
       expectError(await fml.api("GET", "model-versions/get-download-uri", { name: "download", version: "2" }), 404, "RESOURCE_DOES_NOT_EXIST");
+      // A version registered from another version's models:/ URI downloads from that version's files.
+      await createModel("download-copy");
+      const copy = await createVersion("download-copy", { source: "models:/download/1" });
+      expect(copy.source).toBe("models:/download/1");
+      const uri = await fml.api("GET", "model-versions/get-download-uri", { name: "download-copy", version: "1" });
+      expect(uri.body).toEqual({ artifact_uri: "s3://bucket/path/model" });
     });
 
     test("model-versions/set-tag and delete-tag", async () => {

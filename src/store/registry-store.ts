@@ -339,6 +339,7 @@ export class SqlRegistryStore implements RegistryStore {
             SELECT MAX(version) AS max_version FROM model_versions
             WHERE workspace = ${WORKSPACE} AND name = ${input.name}`);
           const version = (toNumber(max?.max_version) ?? 0) + 1;
+          const storageLocation = await this.storageLocation(tx, input.source);
           const now = Date.now();
           await tx.run(sql`
             INSERT INTO model_versions (name, version, creation_time, last_updated_time, description,
@@ -346,7 +347,7 @@ export class SqlRegistryStore implements RegistryStore {
               storage_location, workspace)
             VALUES (${input.name}, ${version}, ${now}, ${now}, ${input.description ?? null}, NULL,
               'None', ${input.source}, ${input.runId ?? null}, 'READY', NULL, ${input.runLink ?? null},
-              NULL, ${WORKSPACE})`);
+              ${storageLocation}, ${WORKSPACE})`);
           for (const tag of lastWins(input.tags)) await this.upsertVersionTag(tx, input.name, version, tag);
           await this.touchModel(tx, input.name, now);
           return this.version(input.name, version, tx);
@@ -355,6 +356,17 @@ export class SqlRegistryStore implements RegistryStore {
         if (error instanceof MlflowError || attempt >= CREATE_VERSION_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /** Like MLflow, a `models:/<name>/<version>` source points at where that version's files are. */
+  private async storageLocation(tx: Database, source: string): Promise<string> {
+    const match = /^models:\/([^/]+)\/(\d+)\/?$/.exec(source);
+    if (!match) return source;
+    const [row] = await tx.all(sql`
+      SELECT storage_location, source FROM model_versions
+      WHERE workspace = ${WORKSPACE} AND name = ${match[1] as string} AND version = ${Number(match[2])}
+        AND ${notDeleted}`);
+    return text(row?.storage_location) ?? text(row?.source) ?? source;
   }
 
   getModelVersion(name: string, version: number): Promise<ModelVersion> {
