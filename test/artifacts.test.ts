@@ -252,6 +252,33 @@ for (const kind of ["local", "s3"] as Kind[]) {
       }
     });
 
+    test("DELETE of the destination root itself is refused", async () => {
+      const response = await server.api("DELETE", `${proxy}/`);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: "Invalid path" });
+    });
+
+    test("the UI's upload-artifact writes one file under the run's root, at most 10 MB", async () => {
+      const { runId } = await createRun(server);
+      const upload = (path: string, body: BodyInit) =>
+        fetch(`${server.url}/ajax-api/2.0/mlflow/upload-artifact?run_uuid=${runId}&path=${path}`, {
+          method: "POST",
+          body,
+        });
+      expect((await upload("notes/readme.md", "# hi")).status).toBe(200);
+      const back = await fetch(`${server.url}/get-artifact?run_id=${runId}&path=notes/readme.md`);
+      expect(await back.text()).toBe("# hi");
+      const tooBig = await upload("big.bin", new Uint8Array(10 * 1024 * 1024 + 1));
+      expect(tooBig.status).toBe(413);
+      expect((await upload("../escape.txt", "x")).status).toBe(400);
+    });
+
+    test("model-version get-artifact is 501 until the registry provides download URIs", async () => {
+      const response = await server.api("GET", "/model-versions/get-artifact", { name: "m", version: "1", path: "MLmodel" });
+      expect(response.status).toBe(501);
+      expect(response.body).toMatchObject({ error_code: "NOT_IMPLEMENTED" });
+    });
+
     test("the /ajax-api prefix serves the proxy too", async () => {
       expect((await fetch(`${server.url}/ajax-api/2.0/mlflow-artifacts/artifacts/ajax/x.txt`, { method: "PUT", body: "x" })).status).toBe(200);
       const response = await fetch(`${server.url}/ajax-api/2.0/mlflow-artifacts/artifacts/ajax/x.txt`);

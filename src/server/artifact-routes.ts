@@ -83,6 +83,23 @@ async function download(store: ArtifactStore, path: string): Promise<Response> {
   });
 }
 
+/** Passes `body` through, failing it once more than `max` bytes went by (chunked bodies have no length). */
+function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) {
+          controller.error(
+            new MlflowError("REQUEST_LIMIT_EXCEEDED", `Artifact too large for upload-artifact (over ${max} bytes)`, 413),
+          );
+        } else controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
 const fileJson = (f: FileInfo, path: string): Json =>
   f.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: f.fileSize ?? 0 };
 
@@ -157,7 +174,10 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
     app.delete(
       `${base}/artifacts/*`,
       guard(async (c) => {
-        await destination().delete(pathAfter(c, "/mlflow-artifacts/artifacts/"));
+        const path = pathAfter(c, "/mlflow-artifacts/artifacts/");
+        // Deleting the destination's root would take every experiment's artifacts with it.
+        if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
+        await destination().delete(path);
         return c.json({});
       }),
     );
@@ -239,7 +259,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
         throw new MlflowError("REQUEST_LIMIT_EXCEEDED", "Artifact too large for upload-artifact", 413);
       }
       const { store: artifacts } = await runArtifacts(runId);
-      await artifacts.write(path, c.req.raw.body ?? new Blob([]).stream());
+      await artifacts.write(path, limited(c.req.raw.body ?? new Blob([]).stream(), MAX_UI_UPLOAD_BYTES));
       return c.json({});
     });
   }
