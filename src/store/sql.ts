@@ -60,3 +60,42 @@ export function render(query: Sql, dialect: Dialect): RenderedSql {
   walk(query);
   return { text, values };
 }
+
+/** A column of a bulk row source: its name and its PostgreSQL array element type. */
+export interface BulkColumn {
+  name: string;
+  pgType: "text" | "float8" | "int8" | "int4" | "bool";
+}
+
+/**
+ * Many rows as the source of an INSERT: `VALUES (?, ...), ...` on SQLite; on PostgreSQL
+ * `SELECT * FROM unnest($1::text[], ...)`, one array per column, so a 1000-row batch binds a
+ * handful of parameters and reuses one prepared plan whatever its size.
+ */
+export function bulkRows(
+  dialect: Dialect,
+  columns: readonly BulkColumn[],
+  rows: readonly (readonly SqlValue[])[],
+): Sql {
+  if (dialect === "postgresql") {
+    const arrays = columns.map((column, i) => {
+      const literal = pgArrayLiteral(rows.map((row) => row[i] ?? null));
+      // Typed as text first, so the driver binds a plain string and PostgreSQL parses the array.
+      return sql`CAST(CAST(${literal} AS text) AS ${raw(column.pgType)}[])`;
+    });
+    return sql`SELECT * FROM unnest(${join(arrays, ", ")})`;
+  }
+  return sql`VALUES ${join(rows.map((row) => list(row)), ", ")}`;
+}
+
+/** A PostgreSQL array literal (`{"a","b",NULL}`), bound as one text parameter and cast by the query. */
+export function pgArrayLiteral(values: readonly SqlValue[]): string {
+  const items = values.map((v) => {
+    if (v === null) return "NULL";
+    if (typeof v === "boolean") return v ? "t" : "f";
+    if (typeof v === "number" || typeof v === "bigint") return String(v);
+    const text = typeof v === "string" ? v : new TextDecoder().decode(v);
+    return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  });
+  return `{${items.join(",")}}`;
+}

@@ -7,7 +7,7 @@
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { generateRunName } from "../tracking/run-names.ts";
 import { toBoolean, toNumber, type Database, type Row } from "./database.ts";
-import { join, list, sql, type Sql } from "./sql.ts";
+import { bulkRows, join, list, sql, type BulkColumn, type Sql } from "./sql.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
 import { searchExperimentsSql, searchRunsSql } from "./search-sql.ts";
@@ -46,6 +46,20 @@ export interface TrackingStoreOptions {
 export function joinUri(base: string, ...parts: string[]): string {
   return [base.replace(/\/+$/, ""), ...parts].join("/");
 }
+
+const metricColumns: readonly BulkColumn[] = [
+  { name: "key", pgType: "text" },
+  { name: "value", pgType: "float8" },
+  { name: "timestamp", pgType: "int8" },
+  { name: "step", pgType: "int8" },
+  { name: "is_nan", pgType: "bool" },
+  { name: "run_uuid", pgType: "text" },
+];
+const keyValueColumns: readonly BulkColumn[] = [
+  { name: "key", pgType: "text" },
+  { name: "value", pgType: "text" },
+  { name: "run_uuid", pgType: "text" },
+];
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -505,9 +519,9 @@ export class SqlTrackingStore implements TrackingStore {
     const unique = lastWins(tags);
     if (unique.length === 0) return;
     for (const chunk of chunks(unique, INSERT_CHUNK)) {
-      const rows = chunk.map((t) => sql`(${t.key}, ${t.value}, ${runId})`);
+      const rows = chunk.map((t) => [t.key, t.value, runId]);
       await tx.run(sql`
-        INSERT INTO tags ("key", value, run_uuid) VALUES ${join(rows, ", ")}
+        INSERT INTO tags ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, rows)}
         ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value`);
     }
     const name = unique.find((t) => t.key === RUN_NAME_TAG);
@@ -544,9 +558,9 @@ export class SqlTrackingStore implements TrackingStore {
     }
     const fresh = params.filter((p) => !logged.has(p.key));
     for (const chunk of chunks(fresh, INSERT_CHUNK)) {
-      const rows = chunk.map((p) => sql`(${p.key}, ${p.value}, ${runId})`);
+      const rows = chunk.map((p) => [p.key, p.value, runId]);
       await tx.run(sql`
-        INSERT INTO params ("key", value, run_uuid) VALUES ${join(rows, ", ")}
+        INSERT INTO params ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, rows)}
         ON CONFLICT ("key", run_uuid) DO NOTHING`);
     }
   }
@@ -554,12 +568,10 @@ export class SqlTrackingStore implements TrackingStore {
   private async insertMetrics(tx: Database, runId: string, metrics: readonly Metric[]): Promise<void> {
     const encoded = metrics.map((m) => ({ ...m, ...encodeValue(m.value) }));
     for (const chunk of chunks(encoded, INSERT_CHUNK)) {
-      const rows = chunk.map(
-        (m) => sql`(${m.key}, ${m.value}, ${m.timestamp}, ${m.step}, ${m.isNan}, ${runId})`,
-      );
+      const rows = chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]);
       await tx.run(sql`
         INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid)
-        VALUES ${join(rows, ", ")}
+        ${bulkRows(tx.dialect, metricColumns, rows)}
         ON CONFLICT DO NOTHING`);
     }
     // One candidate per key (a statement may touch each latest_metrics row only once on
@@ -570,12 +582,10 @@ export class SqlTrackingStore implements TrackingStore {
       if (!current || isNewer(m, current)) newest.set(m.key, m);
     }
     for (const chunk of chunks([...newest.values()], INSERT_CHUNK)) {
-      const rows = chunk.map(
-        (m) => sql`(${m.key}, ${m.value}, ${m.timestamp}, ${m.step}, ${m.isNan}, ${runId})`,
-      );
+      const rows = chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]);
       await tx.run(sql`
         INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)
-        VALUES ${join(rows, ", ")}
+        ${bulkRows(tx.dialect, metricColumns, rows)}
         ON CONFLICT ("key", run_uuid) DO UPDATE SET
           value = excluded.value, timestamp = excluded.timestamp,
           step = excluded.step, is_nan = excluded.is_nan
