@@ -1,6 +1,6 @@
 /**
  * Opens the configured database, brings its schema to the head fml serves (or refuses with a
- * clear reason), and returns the tracking store on top of it.
+ * clear reason), and returns the tracking and registry stores on top of it.
  */
 
 import type { DatabaseTarget } from "../config.ts";
@@ -65,29 +65,4 @@ async function openDatabase(options: OpenStoreOptions): Promise<Database> {
     throw error;
   }
   return new PostgresDatabase(pool);
-}
-
-export async function openStore(options: OpenStoreOptions): Promise<SqlTrackingStore> {
-  const { database } = options;
-  if (database.kind === "sqlite") {
-    let handle: SqliteDatabaseHandle;
-    try {
-      handle = await SqliteDatabaseHandle.open(database.path);
-    } catch (error) {
-      throw new StoreOpenError(
-        `cannot open SQLite database ${database.path}: ${(error as Error).message}`,
-      );
-    }
-    try {
-      await prepareSqliteSchema(handle.writerDb, { migrate: options.migrate, log: log.info });
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    const store = new SqlTrackingStore(handle, { defaultArtifactRoot: options.defaultArtifactRoot });
-    await store.ensureDefaultExperiment();
-    return store;
-  }
-  const { openPostgresStore } = await import("./postgres.ts");
-  return openPostgresStore(options);
 }
