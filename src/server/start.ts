@@ -8,6 +8,7 @@ import { log } from "../log.ts";
 import { serve } from "../runtime.ts";
 import { openStores } from "../store/open.ts";
 import { version } from "../version.ts";
+import { mountUi } from "../ui/serve.ts";
 import { createApp } from "./app.ts";
 import { registryEndpoints } from "./registry-routes.ts";
 import { artifactRoutes } from "./artifact-routes.ts";
@@ -32,7 +33,10 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
   const app = createApp({
     store,
     endpoints: [...artifacts.endpoints, ...registryEndpoints(registry)],
-    extend: artifacts.mount,
+    extend: (app) => {
+      artifacts.mount(app);
+      mountUi(app);
+    },
   });
   const server = await serve({
     hostname: config.hostname,

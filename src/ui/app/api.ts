@@ -1,0 +1,118 @@
+/** Calls fml's JSON API under `/ajax-api/2.0/mlflow/`, turning MLflow's error shape into ApiError. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  /** The endpoint is not served here (yet): show "not available" rather than an error. */
+  get missing(): boolean {
+    return this.status === 404 && this.code === "ENDPOINT_NOT_FOUND";
+  }
+}
+
+type Query = Record<string, string | number | boolean | undefined | (string | number)[]>;
+
+function toQuery(query: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function request<T>(url: string, init?: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    throw new ApiError(0, "NETWORK", `Cannot reach the fml server (${(error as Error).message}). Is it running?`);
+  }
+  const text = await response.text();
+  let body: any = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { message: text };
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, body.error_code ?? String(response.status), body.message ?? response.statusText);
+  }
+  return body as T;
+}
+
+const base = "ajax-api/2.0/mlflow/";
+
+export function get<T = any>(endpoint: string, query: Query = {}): Promise<T> {
+  return request<T>(base + endpoint + toQuery(query));
+}
+
+export function post<T = any>(endpoint: string, body: unknown = {}, method = "POST"): Promise<T> {
+  return request<T>(base + endpoint, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** URL of one artifact file, as served by `/get-artifact`. */
+export function artifactUrl(runId: string, path: string): string {
+  return `get-artifact${toQuery({ run_id: runId, path })}`;
+}
+
+export async function fetchArtifact(runId: string, path: string): Promise<Response> {
+  const response = await fetch(artifactUrl(runId, path));
+  if (!response.ok) throw new ApiError(response.status, String(response.status), `Cannot read ${path} (${response.status})`);
+  return response;
+}
+
+// MLflow's JSON shapes (only the fields the UI reads).
+export interface Tag {
+  key: string;
+  value: string;
+}
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location?: string;
+  lifecycle_stage: string;
+  creation_time?: number;
+  last_update_time?: number;
+  tags?: Tag[];
+}
+export interface Metric {
+  key: string;
+  value: number | string;
+  timestamp: number;
+  step: number;
+  run_id?: string;
+}
+export interface RunInfo {
+  run_id: string;
+  run_name?: string;
+  experiment_id: string;
+  user_id?: string;
+  status: string;
+  start_time?: number;
+  end_time?: number;
+  artifact_uri?: string;
+  lifecycle_stage: string;
+}
+export interface DatasetInput {
+  tags?: Tag[];
+  dataset: { name: string; digest: string; source_type?: string; source?: string; schema?: string; profile?: string };
+}
+export interface Run {
+  info: RunInfo;
+  data: { metrics?: Metric[]; params?: Tag[]; tags?: Tag[] };
+  inputs?: { dataset_inputs?: DatasetInput[] };
+}
+
+export function tagOf(run: Run, key: string): string | undefined {
+  return run.data.tags?.find((t) => t.key === key)?.value;
+}

@@ -1,0 +1,64 @@
+/** Small shared pieces: error and empty-state boxes, the client hint, a copy button, async loading. */
+
+import type { ComponentChildren } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+
+export function ErrorBox(props: { error: string | undefined }) {
+  return props.error ? <div class="error" role="alert">{props.error}</div> : null;
+}
+
+export function Empty(props: { children: ComponentChildren }) {
+  return <div class="empty">{props.children}</div>;
+}
+
+export function ClientHint() {
+  const uri = `${location.protocol}//${location.host}`;
+  return (
+    <div class="hint">
+      <p>Point the MLflow client at this server:</p>
+      <pre>
+        {`import mlflow\nmlflow.set_tracking_uri("${uri}")\nmlflow.set_experiment("my-experiment")\nwith mlflow.start_run():\n    mlflow.log_param("lr", 0.01)\n    mlflow.log_metric("loss", 0.5)`}
+      </pre>
+      <p class="muted">
+        or set <code>MLFLOW_TRACKING_URI={uri}</code> in the environment.
+      </p>
+    </div>
+  );
+}
+
+export function Copy(props: { text: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      class="link small"
+      title="Copy"
+      onClick={() => {
+        void navigator.clipboard?.writeText(props.text).then(() => {
+          setDone(true);
+          setTimeout(() => setDone(false), 1200);
+        });
+      }}
+    >
+      {done ? "copied" : "copy"}
+    </button>
+  );
+}
+
+/** Runs `load` whenever `deps` change; `reload()` runs it again. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { value?: T; error?: string; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ value?: T; error?: string; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let cancelled = false;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (value) => !cancelled && setState({ value, loading: false }),
+      (error: Error) => !cancelled && setState({ error: error.message, loading: false }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}

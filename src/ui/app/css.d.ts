@@ -1,0 +1,2 @@
+/** CSS imports are bundled by Bun into a stylesheet; they export nothing. */
+declare module "*.css";

@@ -1,0 +1,49 @@
+/** The fml web UI: a hash-routed single page over fml's JSON API. */
+
+import { render } from "preact";
+import "uplot/dist/uPlot.min.css";
+import "../style.css";
+import { ComparePage } from "./compare.tsx";
+import { ExperimentsPage } from "./experiments.tsx";
+import { ModelPage, ModelsPage } from "./registry.tsx";
+import { href, useRoute } from "./router.ts";
+import { RunPage } from "./run.tsx";
+import { RunsPage } from "./runs.tsx";
+
+function Page() {
+  const route = useRoute();
+  const [section, id] = route.path;
+  if (section === "experiments" && id) return <RunsPage key={id} route={route} experimentId={id} />;
+  if (section === "runs" && id) return <RunPage route={route} runId={id} />;
+  if (section === "compare") return <ComparePage route={route} />;
+  if (section === "models" && id) return <ModelPage name={id} />;
+  if (section === "models") return <ModelsPage route={route} />;
+  return <ExperimentsPage route={route} />;
+}
+
+function App() {
+  const route = useRoute();
+  const section = route.path[0] ?? "experiments";
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href={href("/experiments")}>
+          fml
+        </a>
+        <nav>
+          <a href={href("/experiments")} class={section !== "models" ? "active" : ""}>
+            Experiments
+          </a>
+          <a href={href("/models")} class={section === "models" ? "active" : ""}>
+            Models
+          </a>
+        </nav>
+      </header>
+      <main>
+        <Page />
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,188 @@
+/** Model registry pages: registered models, and a model's versions, stages and aliases. */
+
+import { get } from "./api.ts";
+import { Empty, ErrorBox, useAsync } from "./common.tsx";
+import { formatTime } from "./format.ts";
+import { href, setQuery, type Route } from "./router.ts";
+import { useState } from "preact/hooks";
+
+interface ModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  current_stage?: string;
+  description?: string;
+  source?: string;
+  run_id?: string;
+  status?: string;
+  aliases?: string[];
+  tags?: { key: string; value: string }[];
+}
+
+interface RegisteredModel {
+  name: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  description?: string;
+  latest_versions?: ModelVersion[];
+  aliases?: { alias: string; version: string }[];
+  tags?: { key: string; value: string }[];
+}
+
+const unavailable = (error: string | undefined) => error && /ENDPOINT_NOT_FOUND|No API endpoint/.test(error);
+
+function NotAvailable() {
+  return (
+    <Empty>
+      <p>The model registry is not available on this server.</p>
+    </Empty>
+  );
+}
+
+export function ModelsPage(props: { route: Route }) {
+  const q = props.route.query.get("q") ?? "";
+  const [text, setText] = useState(q);
+  const list = useAsync(async () => {
+    const models: RegisteredModel[] = [];
+    let token: string | undefined;
+    do {
+      const page = await get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>("registered-models/search", {
+        max_results: 1000,
+        filter: q ? `name ILIKE '%${q.replaceAll("'", "")}%'` : undefined,
+        page_token: token,
+      });
+      models.push(...(page.registered_models ?? []));
+      token = page.next_page_token;
+    } while (token && models.length < 10000);
+    return models;
+  }, [q]);
+  if (unavailable(list.error)) return <div class="page"><h1>Models</h1><NotAvailable /></div>;
+  return (
+    <div class="page">
+      <div class="toolbar">
+        <h1>Registered models</h1>
+        <form onSubmit={(e) => (e.preventDefault(), setQuery({ q: text || undefined }))}>
+          <input type="search" placeholder="Search by name" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+        </form>
+      </div>
+      <ErrorBox error={list.error} />
+      {list.value?.length === 0 && (
+        <Empty>
+          <p>
+            No registered models{q ? " match" : " yet"}. Register one with <code>mlflow.register_model("runs:/&lt;run_id&gt;/model", "my-model")</code>.
+          </p>
+        </Empty>
+      )}
+      {!!list.value?.length && (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Latest versions</th>
+              <th>Aliases</th>
+              <th>Last modified</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.value.map((m) => (
+              <tr key={m.name}>
+                <td>
+                  <a href={href(`/models/${encodeURIComponent(m.name)}`)}>{m.name}</a>
+                </td>
+                <td>
+                  {(m.latest_versions ?? []).map((v) => (
+                    <span key={v.version} class="badge">
+                      v{v.version} {v.current_stage && v.current_stage !== "None" ? v.current_stage : ""}
+                    </span>
+                  ))}
+                </td>
+                <td>
+                  {(m.aliases ?? []).map((a) => (
+                    <span key={a.alias} class="badge">
+                      @{a.alias} → v{a.version}
+                    </span>
+                  ))}
+                </td>
+                <td>{formatTime(m.last_updated_timestamp)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+export function ModelPage(props: { name: string }) {
+  const { name } = props;
+  const model = useAsync(() => get<{ registered_model: RegisteredModel }>("registered-models/get", { name }), [name]);
+  const versions = useAsync(async () => {
+    const page = await get<{ model_versions?: ModelVersion[] }>("model-versions/search", {
+      filter: `name = '${name.replaceAll("'", "\\'")}'`,
+      max_results: 1000,
+      order_by: "version_number DESC",
+    });
+    return page.model_versions ?? [];
+  }, [name]);
+  if (unavailable(model.error)) return <div class="page"><h1>{name}</h1><NotAvailable /></div>;
+  const m = model.value?.registered_model;
+  return (
+    <div class="page">
+      <div class="toolbar">
+        <h1>
+          <a class="muted" href={href("/models")}>
+            Models
+          </a>{" "}
+          / {name}
+        </h1>
+      </div>
+      <ErrorBox error={model.error ?? versions.error} />
+      {m?.description && <p>{m.description}</p>}
+      {!!m?.tags?.length && (
+        <p>
+          {m.tags.map((t) => (
+            <span key={t.key} class="badge">
+              {t.key}={t.value}
+            </span>
+          ))}
+        </p>
+      )}
+      {versions.value?.length === 0 && <p class="muted">No versions yet.</p>}
+      {!!versions.value?.length && (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>Stage</th>
+              <th>Aliases</th>
+              <th>Created</th>
+              <th>Source run</th>
+              <th>Source</th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.value.map((v) => (
+              <tr key={v.version}>
+                <td>v{v.version}</td>
+                <td>{v.current_stage ?? "None"}</td>
+                <td>
+                  {(v.aliases ?? []).map((a) => (
+                    <span key={a} class="badge">
+                      @{a}
+                    </span>
+                  ))}
+                </td>
+                <td>{formatTime(v.creation_timestamp)}</td>
+                <td class="mono">{v.run_id ? <a href={href(`/runs/${v.run_id}`)}>{v.run_id.slice(0, 12)}</a> : ""}</td>
+                <td class="mono muted ellipsis" title={v.source}>
+                  {v.source}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

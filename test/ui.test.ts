@@ -1,0 +1,250 @@
+/**
+ * The web UI: the embedded bundle is fresh and typechecks, `/` serves it, and, in a real headless
+ * Chromium against a real fml server seeded through the API, the main pages work: experiments
+ * list, runs filtered by a search expression, a run with its params and a chart, comparing two
+ * runs, and an artifact preview. Screenshots land in test/output/.
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { buildUiModule, generatedPath } from "../scripts/build-ui.ts";
+import { repoRoot, startFml, type FmlServer } from "./helpers/server.ts";
+
+const chromiumPath = "/usr/bin/chromium";
+const hasChromium = existsSync(chromiumPath);
+const outputDir = join(repoRoot, "test/output");
+
+test("src/ui/assets.generated.ts is up to date with src/ui (run `bun scripts/build-ui.ts`)", async () => {
+  expect(readFileSync(generatedPath, "utf8") === (await buildUiModule())).toBe(true);
+}, 60000);
+
+test("the UI typechecks with src/ui/tsconfig.json", () => {
+  const result = Bun.spawnSync([join(repoRoot, "node_modules/.bin/tsc"), "--noEmit", "-p", join(repoRoot, "src/ui")], { cwd: repoRoot });
+  expect(result.stdout.toString() + result.stderr.toString()).toBe("");
+  expect(result.exitCode).toBe(0);
+}, 60000);
+
+describe("serving", () => {
+  let server: FmlServer;
+  beforeAll(async () => {
+    server = await startFml();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("/ serves the page, revalidated on every load", async () => {
+    const response = await fetch(server.url + "/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+    expect(await response.text()).toContain('<div id="app">');
+  });
+
+  test("the page's assets are served with content types and a one-year immutable cache", async () => {
+    const html = await (await fetch(server.url + "/")).text();
+    const names = [...html.matchAll(/static-files\/([\w.-]+)/g)].map((m) => m[1]!);
+    expect(names.some((n) => n.endsWith(".js"))).toBe(true);
+    expect(names.some((n) => n.endsWith(".css"))).toBe(true);
+    for (const name of names) {
+      const response = await fetch(`${server.url}/static-files/${name}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toStartWith(name.endsWith(".js") ? "text/javascript" : "text/css");
+      expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    }
+  });
+
+  test("an unknown asset is 404 and API routes still answer JSON", async () => {
+    expect((await fetch(server.url + "/static-files/nope.js")).status).toBe(404);
+    const api = await server.api("GET", "/ajax-api/2.0/mlflow/experiments/get", { experiment_id: "0" });
+    expect(api.status).toBe(200);
+  });
+});
+
+interface Seeded {
+  experimentId: string;
+  runs: Record<string, string>;
+}
+
+async function seed(server: FmlServer): Promise<Seeded> {
+  const ok = async (method: string, endpoint: string, body: unknown) => {
+    const r = await server.api(method, endpoint, body);
+    if (r.status !== 200) throw new Error(`${endpoint}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body as any;
+  };
+  const experimentId = (await ok("POST", "experiments/create", { name: "mnist-sweep" })).experiment_id as string;
+  await ok("POST", "experiments/create", { name: "empty-experiment" });
+  const runs: Record<string, string> = {};
+  const t0 = Date.UTC(2026, 10, 20, 9, 0, 0);
+  const create = async (name: string, lr: string, tags: { key: string; value: string }[] = [], offset = 0) => {
+    const run = (await ok("POST", "runs/create", { experiment_id: experimentId, run_name: name, start_time: t0 + offset, user_id: "ada", tags: [{ key: "mlflow.source.name", value: "train.py" }, ...tags] })).run;
+    const id = run.info.run_id as string;
+    runs[name] = id;
+    const final = 1 / (1 + Number(lr) * 100);
+    const metrics = Array.from({ length: 50 }, (_, step) => ({ key: "loss", value: final + Math.exp(-step / 10), timestamp: t0 + offset + step * 1000, step }));
+    metrics.push(...Array.from({ length: 50 }, (_, step) => ({ key: "accuracy", value: 1 - final * Math.exp(-step / 15), timestamp: t0 + offset + step * 1000, step })));
+    await ok("POST", "runs/log-batch", { run_id: id, params: [{ key: "lr", value: lr }, { key: "optimizer", value: Number(lr) > 0.05 ? "sgd" : "adam" }], metrics });
+    await ok("POST", "runs/update", { run_id: id, status: "FINISHED", end_time: t0 + offset + 50_000 });
+    return id;
+  };
+  const parent = await create("sweep-parent", "0.1", [{ key: "mlflow.note.content", value: "# Sweep\nA **learning-rate** sweep. <script>alert(1)</script>\n- three children\n- `lr` varies" }], 0);
+  await create("lr-0.01", "0.01", [{ key: "mlflow.parentRunId", value: parent }], 60_000);
+  await create("lr-0.03", "0.03", [{ key: "mlflow.parentRunId", value: parent }], 120_000);
+  await create("lr-0.3", "0.3", [{ key: "mlflow.parentRunId", value: parent }], 180_000);
+  await create("baseline", "0.001", [], 240_000);
+  // Artifacts through the proxy, where the run's mlflow-artifacts: URI points.
+  const put = (path: string, body: string) =>
+    fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runs.baseline}/artifacts/${path}`, { method: "PUT", body });
+  await put("metrics.csv", "epoch,loss,accuracy\n1,0.9,0.5\n2,0.5,0.8\n3,0.3,0.9\n");
+  await put("config/params.json", JSON.stringify({ lr: 0.001, layers: [64, 32] }));
+  return { experimentId, runs };
+}
+
+describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped: /usr/bin/chromium is not installed; apt-get install -y chromium)"}`, () => {
+  let server: FmlServer;
+  let seeded: Seeded;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  let artifactsServed = false;
+
+  beforeAll(async () => {
+    mkdirSync(outputDir, { recursive: true });
+    server = await startFml();
+    seeded = await seed(server);
+    artifactsServed = (await server.api("GET", "artifacts/list", { run_id: seeded.runs.baseline })).status === 200;
+    const { chromium } = await import("playwright-core");
+    profile = mkdtempSync(join(tmpdir(), "fml-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      viewport: { width: 1440, height: 900 },
+    });
+    browser = context.browser()!;
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (error) => console.error("page error:", error));
+    page.on("dialog", (dialog) => void dialog.accept());
+  }, 60000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test("the experiments list shows every experiment and links to its runs", async () => {
+    await page.goto(server.url + "/");
+    await page.getByRole("link", { name: "mnist-sweep" }).waitFor();
+    expect(await page.getByRole("link", { name: "empty-experiment" }).count()).toBe(1);
+    expect(await page.getByRole("link", { name: "Default" }).count()).toBe(1);
+    await page.screenshot({ path: join(outputDir, "experiments.png") });
+  });
+
+  test("an empty experiment says how to point the MLflow client here", async () => {
+    await page.getByRole("link", { name: "empty-experiment" }).click();
+    await page.getByText("mlflow.set_tracking_uri").waitFor();
+    expect(await page.getByText(`mlflow.set_tracking_uri("${server.url}")`).count()).toBe(1);
+    await page.goBack();
+    await page.getByRole("link", { name: "mnist-sweep" }).waitFor();
+  });
+
+  test("the runs table nests children under their parent and filters with MLflow search syntax", async () => {
+    await page.getByRole("link", { name: "mnist-sweep" }).click();
+    await page.locator(".run-row").first().waitFor();
+    const names = await page.locator(".run-row a").allTextContents();
+    expect(names).toEqual(["baseline", "sweep-parent", "lr-0.3", "lr-0.03", "lr-0.01"]);
+    await page.screenshot({ path: join(outputDir, "runs.png") });
+
+    await page.locator("input[name=filter]").fill("metrics.loss < 0.4 and params.optimizer = 'sgd'");
+    await page.locator("input[name=filter]").press("Enter");
+    await page.waitForFunction(() => document.querySelectorAll(".run-row").length === 2);
+    expect((await page.locator(".run-row a").allTextContents()).sort()).toEqual(["lr-0.3", "sweep-parent"]);
+    expect(page.url()).toContain("filter=");
+
+    await page.locator("input[name=filter]").fill("metrics.loss < 'x'");
+    await page.locator("input[name=filter]").press("Enter");
+    await page.getByTestId("filter-error").waitFor();
+    await page.screenshot({ path: join(outputDir, "runs-filter-error.png") });
+
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelectorAll(".run-row").length === 2);
+  });
+
+  test("sorting by a metric column asks the server for that order", async () => {
+    await page.goto(`${server.url}/#/experiments/${seeded.experimentId}?sort=m:loss:asc&cols=m:loss,p:lr`);
+    await page.locator(".run-row").first().waitFor();
+    await page.waitForFunction(() => document.querySelectorAll(".run-row").length === 5);
+    // loss falls with lr; children stay under their parent
+    expect(await page.locator(".run-row a").allTextContents()).toEqual(["sweep-parent", "lr-0.3", "lr-0.03", "lr-0.01", "baseline"]);
+  });
+
+  test("a run page shows overview, rendered description, params and a chart with every point", async () => {
+    await page.goto(`${server.url}/#/runs/${seeded.runs["sweep-parent"]}`);
+    await page.getByTestId("params").waitFor();
+    expect(await page.getByTestId("run-name").textContent()).toBe("sweep-parent");
+    expect(await page.getByTestId("params").textContent()).toContain("lr0.1");
+    expect(await page.locator(".markdown strong").textContent()).toBe("learning-rate");
+    expect(await page.locator(".markdown script").count()).toBe(0);
+    expect(await page.locator(".markdown").textContent()).toContain("<script>alert(1)</script>");
+    expect(await page.locator("dl.overview").textContent()).toContain(seeded.runs["sweep-parent"]!);
+    await page.screenshot({ path: join(outputDir, "run.png"), fullPage: true });
+
+    await page.getByRole("link", { name: /^Charts/ }).click();
+    await page.locator('.chart[data-metric="loss"][data-points]').waitFor();
+    expect(await page.locator('.chart[data-metric="loss"]').getAttribute("data-points")).toBe("50");
+    expect(await page.locator('.chart[data-metric="loss"] canvas').count()).toBe(1);
+    await page.screenshot({ path: join(outputDir, "run-charts.png") });
+  });
+
+  test("the description can be edited and is stored as mlflow.note.content", async () => {
+    await page.goto(`${server.url}/#/runs/${seeded.runs.baseline}`);
+    await page.getByRole("button", { name: "Edit" }).click();
+    await page.locator(".note-editor textarea").fill("Baseline with *tiny* lr");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator(".markdown em").waitFor();
+    const run = await server.api<any>("GET", "runs/get", { run_id: seeded.runs.baseline });
+    expect(run.body.run.data.tags.find((t: any) => t.key === "mlflow.note.content").value).toBe("Baseline with *tiny* lr");
+  });
+
+  test("comparing two runs overlays their charts and highlights differing params", async () => {
+    await page.goto(`${server.url}/#/experiments/${seeded.experimentId}`);
+    await page.locator(".run-row").first().waitFor();
+    await page.getByLabel("Select baseline").check();
+    await page.getByLabel("Select lr-0.3").check();
+    await page.getByRole("button", { name: "Compare (2)" }).click();
+    await page.getByTestId("diff").waitFor();
+    const differing = await page.locator("table.diff tr.differs th").allTextContents();
+    expect(differing).toContain("p lr");
+    expect(differing).toContain("p optimizer");
+    await page.locator('.chart[data-metric="loss"][data-points]').waitFor();
+    expect(await page.locator('.chart[data-metric="loss"]').getAttribute("data-points")).toBe("100");
+    await page.screenshot({ path: join(outputDir, "compare.png"), fullPage: true });
+  });
+
+  test("the artifact browser previews CSV as a table and JSON pretty-printed", async () => {
+    if (!artifactsServed) {
+      console.warn("artifact endpoints not served: artifact preview not checked");
+      return;
+    }
+    await page.goto(`${server.url}/#/runs/${seeded.runs.baseline}?tab=artifacts`);
+    await page.locator('.artifact-entry[data-path="metrics.csv"]').click();
+    await page.locator("table.csv").waitFor();
+    expect(await page.locator("table.csv tbody tr").count()).toBe(3);
+    expect(await page.locator("table.csv thead th").allTextContents()).toEqual(["epoch", "loss", "accuracy"]);
+    await page.screenshot({ path: join(outputDir, "artifacts.png") });
+    await page.locator('.artifact-entry[data-path="config"]').click();
+    await page.locator('.artifact-entry[data-path="config/params.json"]').click();
+    await page.locator(".artifact-text").waitFor();
+    expect(await page.locator(".artifact-text").textContent()).toContain('"layers": [\n    64,');
+  });
+
+  test("the models page answers even with no registered model", async () => {
+    await page.goto(`${server.url}/#/models`);
+    await page.getByText(/No registered models yet|not available/).waitFor();
+  });
+});
