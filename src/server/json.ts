@@ -3,7 +3,16 @@
  * int64 as numbers and non-finite doubles as the strings "NaN", "Infinity", "-Infinity".
  */
 
-import type { DatasetInput, Experiment, Metric, Run, RunInfo, Tag } from "../store/types.ts";
+import type {
+  DatasetInput,
+  DatasetSummary,
+  Experiment,
+  Metric,
+  MetricWithRunId,
+  Run,
+  RunInfo,
+  Tag,
+} from "../store/types.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 
@@ -76,4 +85,12 @@ export function runJson(run: Run): Json {
     },
     inputs: { dataset_inputs: nonEmpty(run.datasetInputs, (ds) => ds.map(datasetInputJson)) },
   };
+}
+
+export function metricWithRunIdJson(m: MetricWithRunId): Json {
+  return { key: m.key, value: jsonDouble(m.value), timestamp: m.timestamp, step: m.step, run_id: m.runId };
+}
+
+export function datasetSummaryJson(d: DatasetSummary): Json {
+  return { experiment_id: d.experimentId, name: d.name, digest: d.digest, context: d.context ?? undefined };
 }

@@ -137,6 +137,13 @@ export class Params {
     });
   }
 
+  object(name: string): Params {
+    const value = this.data[name];
+    if (value === undefined || value === null) throw missing(name);
+    if (typeof value !== "object" || Array.isArray(value)) throw wrongType(name, value, "an object");
+    return new Params(value as Record<string, unknown>, "json");
+  }
+
   /** `{key, value}` pairs; the value may be empty or absent (then ""), the key may not. */
   tags(name: string): Tag[] {
     return this.objectList(name).map((t) => ({

@@ -10,13 +10,22 @@ import {
   limits,
   validateArtifactLocation,
   validateBatch,
+  validateDatasetInputs,
   validateExperimentName,
   validateExperimentTag,
   validateMetric,
   validateParam,
   validateRunTag,
 } from "../tracking/validation.ts";
-import { experimentJson, metricJson, runInfoJson, runJson, type Json } from "./json.ts";
+import {
+  datasetSummaryJson,
+  experimentJson,
+  metricJson,
+  metricWithRunIdJson,
+  runInfoJson,
+  runJson,
+  type Json,
+} from "./json.ts";
 import type { Params } from "./request.ts";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
@@ -52,6 +61,20 @@ function withToken(body: Record<string, Json | undefined>, page: Page<unknown>):
 }
 
 const runId = (p: Params): string => p.stringOf("run_id", "run_uuid");
+
+/** 1..100 run ids, as the bulk history endpoints require. */
+function bulkRunIds(p: Params, name: string): string[] {
+  const ids = p.stringList(name);
+  if (ids.length === 0) {
+    throw invalidParameter(`GetMetricHistoryBulk request must specify at least one ${name}.`);
+  }
+  if (ids.length > 100) {
+    throw invalidParameter(
+      `GetMetricHistoryBulk request cannot specify more than 100 ${name}s. Received ${ids.length} ${name}s.`,
+    );
+  }
+  return ids;
+}
 
 export function trackingEndpoints(store: TrackingStore): Endpoint[] {
   return [
@@ -282,6 +305,43 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
         return {};
       },
     },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/log-inputs",
+      async handle(p) {
+        const id = p.string("run_id");
+        const inputs = p.objectList("datasets").map((input) => {
+          const dataset = input.object("dataset");
+          return {
+            tags: input.tags("tags"),
+            dataset: {
+              name: dataset.string("name"),
+              digest: dataset.string("digest"),
+              sourceType: dataset.string("source_type"),
+              source: dataset.string("source"),
+              schema: dataset.optionalString("schema") ?? null,
+              profile: dataset.optionalString("profile") ?? null,
+            },
+          };
+        });
+        validateDatasetInputs(inputs);
+        await store.logInputs(id, inputs);
+        return {};
+      },
+    },
+    {
+      methods: ["POST"],
+      path: "/mlflow/experiments/search-datasets",
+      async handle(p) {
+        const ids = p.stringList("experiment_ids");
+        if (ids.length === 0) throw invalidParameter("At least one experiment ID must be specified.");
+        if (ids.length > 20) {
+          throw invalidParameter(`At most 20 experiment IDs can be specified. Got ${ids.length}.`);
+        }
+        const summaries = await store.searchDatasets(ids, 1000);
+        return { dataset_summaries: summaries.length ? summaries.map(datasetSummaryJson) : undefined };
+      },
+    },
     // ---------------------------------------------------------------- metric history
     {
       methods: ["GET"],
@@ -304,6 +364,39 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
           { metrics: page.items.length ? page.items.map(metricJson) : undefined },
           page,
         );
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/mlflow/metrics/get-history-bulk",
+      async handle(p) {
+        const runIds = bulkRunIds(p, "run_id");
+        const key = p.string("metric_key");
+        const limit = Math.min(p.optionalInt("max_results") ?? 25000, 25000);
+        const metrics = await store.getMetricHistoryBulk(runIds, key, Math.max(limit, 1));
+        return { metrics: metrics.map(metricWithRunIdJson) };
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/mlflow/metrics/get-history-bulk-interval",
+      async handle(p) {
+        const runIds = bulkRunIds(p, "run_ids");
+        const key = p.string("metric_key");
+        const startStep = p.optionalInt("start_step");
+        const endStep = p.optionalInt("end_step");
+        if ((startStep === undefined) !== (endStep === undefined)) {
+          throw invalidParameter("If either start step or end step are specified, both must be specified.");
+        }
+        if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
+          throw invalidParameter("end_step must be greater than start_step. ");
+        }
+        const maxResults = p.optionalInt("max_results") ?? 2500;
+        if (maxResults < 1 || maxResults > 2500) {
+          throw invalidParameter(`max_results must be between 1 and 2500, got ${maxResults}.`);
+        }
+        const metrics = await store.getMetricHistoryBulkInterval({ runIds, key, startStep, endStep, maxResults });
+        return { metrics: metrics.length ? metrics.map(metricWithRunIdJson) : undefined };
       },
     },
   ];

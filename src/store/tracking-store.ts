@@ -12,7 +12,9 @@ import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experim
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
 import { searchExperimentsSql, searchRunsSql } from "./search-sql.ts";
 import type {
+  BulkIntervalQuery,
   CreateExperiment,
+  DatasetSummary,
   CreateRun,
   DatasetInput,
   Experiment,
@@ -20,6 +22,7 @@ import type {
   LogBatch,
   Metric,
   MetricHistoryQuery,
+  MetricWithRunId,
   Page,
   Run,
   RunInfo,
@@ -55,11 +58,40 @@ const metricColumns: readonly BulkColumn[] = [
   { name: "is_nan", pgType: "bool" },
   { name: "run_uuid", pgType: "text" },
 ];
+const inputTagColumns: readonly BulkColumn[] = [
+  { name: "input_uuid", pgType: "text" },
+  { name: "name", pgType: "text" },
+  { name: "value", pgType: "text" },
+];
 const keyValueColumns: readonly BulkColumn[] = [
   { name: "key", pgType: "text" },
   { name: "value", pgType: "text" },
   { name: "run_uuid", pgType: "text" },
 ];
+
+const newUuid = (): string => crypto.randomUUID().replaceAll("-", "");
+
+/**
+ * MLflow's step sampling for charts: `maxResults` steps spread evenly (by position) over the
+ * sorted distinct steps in [start, end], plus the last one in range.
+ */
+export function sampleSteps(steps: readonly number[], start: number, end: number, maxResults: number): number[] {
+  const from = steps.findIndex((s) => s >= start);
+  if (from === -1) return [];
+  let to = steps.length;
+  while (to > from && (steps[to - 1] as number) > end) to--;
+  const count = to - from;
+  if (count <= maxResults) return steps.slice(from, to);
+  const interval = count / maxResults;
+  const sampled: number[] = [];
+  for (let i = 0; i < maxResults; i++) {
+    // MLflow compares the index with the count, not the end (a quirk kept for identical output).
+    const index = from + Math.floor(i * interval);
+    if (index < count) sampled.push(steps[index] as number);
+  }
+  sampled.push(steps[to - 1] as number);
+  return sampled;
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -643,5 +675,103 @@ export class SqlTrackingStore implements TrackingStore {
     return runs.length === query.maxResults && query.maxResults > 0
       ? { items: runs, nextOffset: query.offset + query.maxResults }
       : { items: runs };
+  }
+
+  async logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.activeRun(tx, runId);
+      const [run] = await tx.all(sql`SELECT experiment_id FROM runs WHERE run_uuid = ${runId}`);
+      const experimentId = toNumber(run?.experiment_id) as number;
+      for (const input of inputs) {
+        const d = input.dataset;
+        const existing = await tx.all(sql`
+          SELECT dataset_uuid FROM datasets
+          WHERE experiment_id = ${experimentId} AND name = ${d.name} AND digest = ${d.digest}`);
+        let datasetUuid = existing[0] ? String(existing[0].dataset_uuid) : undefined;
+        if (!datasetUuid) {
+          datasetUuid = newUuid();
+          await tx.run(sql`
+            INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type,
+              dataset_source, dataset_schema, dataset_profile)
+            VALUES (${datasetUuid}, ${experimentId}, ${d.name}, ${d.digest}, ${d.sourceType},
+              ${d.source}, ${d.schema}, ${d.profile})`);
+        }
+        const inputUuid = newUuid();
+        const linked = await tx.run(sql`
+          INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
+          VALUES (${inputUuid}, 'DATASET', ${datasetUuid}, 'RUN', ${runId}, 0)
+          ON CONFLICT DO NOTHING`);
+        // Re-logging the same dataset is a no-op: its link and tags stay as first logged.
+        if (linked === 0 || input.tags.length === 0) continue;
+        const rows = lastWins(input.tags).map((t) => [inputUuid, t.key, t.value]);
+        await tx.run(sql`
+          INSERT INTO input_tags (input_uuid, name, value) ${bulkRows(tx.dialect, inputTagColumns, rows)}`);
+      }
+    });
+  }
+
+  async searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]> {
+    const ids = experimentIds.map(parseExperimentId);
+    if (ids.length === 0) return [];
+    const rows = await this.db.all(sql`
+      SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value AS context
+      FROM datasets d
+      JOIN inputs i ON i.source_type = 'DATASET' AND i.source_id = d.dataset_uuid
+        AND i.destination_type = 'RUN'
+      LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context'
+      WHERE d.experiment_id IN ${list(ids)}
+      ORDER BY d.experiment_id, d.name, d.digest, context
+      LIMIT ${limit}`);
+    return rows.map((r) => ({
+      experimentId: String(toNumber(r.experiment_id)),
+      name: String(r.name),
+      digest: String(r.digest),
+      context: r.context == null ? null : String(r.context),
+    }));
+  }
+
+  async getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<MetricWithRunId[]> {
+    const sorted = [...new Set(runIds)].sort();
+    const rows = await this.db.all(sql`
+      SELECT run_uuid, "key", value, timestamp, step, is_nan FROM metrics
+      WHERE run_uuid IN ${list(sorted)} AND "key" = ${key}
+      ORDER BY run_uuid, timestamp, step, value
+      LIMIT ${maxResults}`);
+    return rows.map((r) => ({ ...decodeMetric(r), runId: String(r.run_uuid) }));
+  }
+
+  async getMetricHistoryBulkInterval(query: BulkIntervalQuery): Promise<MetricWithRunId[]> {
+    const runIds = [...new Set(query.runIds)].sort();
+    const ids = list(runIds);
+    const [stepRows, boundRows] = await Promise.all([
+      this.db.all(sql`
+        SELECT DISTINCT step FROM metrics
+        WHERE run_uuid IN ${ids} AND "key" = ${query.key} ORDER BY step`),
+      this.db.all(sql`
+        SELECT MIN(step) AS lo, MAX(step) AS hi FROM metrics
+        WHERE run_uuid IN ${ids} AND "key" = ${query.key} GROUP BY run_uuid`),
+    ]);
+    const steps = stepRows.map((r) => toNumber(r.step) as number);
+    if (steps.length === 0) return [];
+    const start = query.startStep ?? 0;
+    const end = query.endStep ?? (steps[steps.length - 1] as number);
+    const chosen = new Set(sampleSteps(steps, start, end, query.maxResults));
+    for (const r of boundRows) {
+      for (const bound of [toNumber(r.lo) as number, toNumber(r.hi) as number]) {
+        if (bound >= start && bound <= end) chosen.add(bound);
+      }
+    }
+    if (chosen.size === 0) return [];
+    const stepList = list([...chosen].sort((a, b) => a - b));
+    const points = await Promise.all(
+      runIds.map((runId) =>
+        this.db.all(sql`
+          SELECT run_uuid, "key", value, timestamp, step, is_nan FROM metrics
+          WHERE run_uuid = ${runId} AND "key" = ${query.key} AND step IN ${stepList}
+          ORDER BY step, timestamp
+          LIMIT ${query.maxResults}`),
+      ),
+    );
+    return points.flat().map((r) => ({ ...decodeMetric(r), runId: String(r.run_uuid) }));
   }
 }

@@ -120,6 +120,27 @@ export interface MetricHistoryQuery {
   offset: number;
 }
 
+/** A metric point of one run, as the bulk history endpoints return it. */
+export interface MetricWithRunId extends Metric {
+  runId: string;
+}
+
+export interface DatasetSummary {
+  experimentId: string;
+  name: string;
+  digest: string;
+  context: string | null;
+}
+
+export interface BulkIntervalQuery {
+  runIds: string[];
+  key: string;
+  /** Both or neither; default [0, largest step logged]. */
+  startStep?: number;
+  endStep?: number;
+  maxResults: number;
+}
+
 export interface TrackingStore {
   readonly kind: "sqlite" | "postgresql";
 
@@ -144,6 +165,13 @@ export interface TrackingStore {
   logBatch(runId: string, batch: LogBatch): Promise<void>;
   getMetricHistory(query: MetricHistoryQuery): Promise<Page<Metric>>;
   searchRuns(query: SearchRuns): Promise<Page<Run>>;
+  /** Links datasets to a run; a dataset is reused within its experiment by (name, digest). */
+  logInputs(runId: string, inputs: DatasetInput[]): Promise<void>;
+  searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]>;
+  /** Each run's full history of one metric, runs in id order, capped at `maxResults` in total. */
+  getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<MetricWithRunId[]>;
+  /** MLflow's sampled history for charts: evenly spread steps plus each run's first and last. */
+  getMetricHistoryBulkInterval(query: BulkIntervalQuery): Promise<MetricWithRunId[]>;
 
   /** Cheap query proving the database answers (readiness). */
   ping(): Promise<void>;

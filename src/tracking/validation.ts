@@ -4,7 +4,7 @@
  */
 
 import { invalidParameter } from "../errors.ts";
-import type { LogBatch, Metric, Tag } from "../store/types.ts";
+import type { DatasetInput, LogBatch, Metric, Tag } from "../store/types.ts";
 
 export const limits = {
   entityKey: 250,
@@ -152,5 +152,40 @@ const idPattern = /^[a-zA-Z0-9][\w-]{0,255}$/;
 export function validateRunId(runId: string): void {
   if (!idPattern.test(runId)) {
     throw invalidParameter(`Invalid run ID: '${runId}'`);
+  }
+}
+
+const datasetLimits = {
+  name: 500,
+  digest: 36,
+  source: 65535,
+  schema: 1048575,
+  profile: 16777215,
+  inputTagKey: 255,
+  inputTagValue: 500,
+  datasetsPerRequest: 1000,
+} as const;
+
+export function validateDatasetInputs(inputs: readonly DatasetInput[]): void {
+  if (inputs.length > datasetLimits.datasetsPerRequest) {
+    throw invalidParameter(
+      `A request can contain at most ${datasetLimits.datasetsPerRequest} datasets. Got ${inputs.length} datasets.`,
+    );
+  }
+  const check = (what: string, value: string | null, limit: number): void => {
+    if (value !== null && value.length > limit) {
+      throw invalidParameter(`${what} exceeds the maximum length of ${limit}`);
+    }
+  };
+  for (const { dataset, tags } of inputs) {
+    check("Dataset name", dataset.name, datasetLimits.name);
+    check("Dataset digest", dataset.digest, datasetLimits.digest);
+    check("Dataset source", dataset.source, datasetLimits.source);
+    check("Dataset schema", dataset.schema, datasetLimits.schema);
+    check("Dataset profile", dataset.profile, datasetLimits.profile);
+    for (const tag of tags) {
+      check("Input tag key", tag.key, datasetLimits.inputTagKey);
+      check("Input tag value", tag.value, datasetLimits.inputTagValue);
+    }
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * Dataset inputs and the chart-oriented history endpoints, on every backend: runs/log-inputs,
+ * experiments/search-datasets, metrics/get-history-bulk and get-history-bulk-interval with
+ * MLflow's step sampling (spec §5.11, §6.1, §7.2, §7.3).
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sampleSteps } from "../src/store/tracking-store.ts";
+import { backends, startFml, type FmlServer } from "./helpers/server.ts";
+
+type MetricRow = { key: string; value: number | string; timestamp: number; step: number; run_id: string };
+
+const iris = {
+  name: "iris-train",
+  digest: "a1b2c3d4",
+  source_type: "local",
+  source: '{"uri": "/data/iris.csv"}',
+  schema: '{"mlflow_colspec": []}',
+};
+
+describe("sampleSteps (MLflow's rule)", () => {
+  test("keeps every step when there are few enough", () => {
+    expect(sampleSteps([0, 1, 2, 5], 0, 5, 10)).toEqual([0, 1, 2, 5]);
+  });
+  test("spreads samples by position and keeps the last step in range", () => {
+    const steps = Array.from({ length: 100 }, (_, i) => i * 2);
+    expect(sampleSteps(steps, 0, 198, 4)).toEqual([0, 50, 100, 150, 198]);
+  });
+  test("restricts to the range", () => {
+    expect(sampleSteps([1, 2, 3, 4, 5, 6], 2, 4, 10)).toEqual([2, 3, 4]);
+    expect(sampleSteps([1, 2, 3], 10, 20, 10)).toEqual([]);
+  });
+});
+
+for (const backend of await backends()) {
+  describe(`datasets and bulk history [${backend}]`, () => {
+    let fml: FmlServer;
+    let experimentId: string;
+    const runs: string[] = [];
+    beforeAll(async () => {
+      fml = await startFml({ backend });
+      experimentId = (await fml.api<{ experiment_id: string }>("POST", "experiments/create", { name: "charts" })).body
+        .experiment_id;
+      for (let i = 0; i < 2; i++) {
+        const r = await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", {
+          experiment_id: experimentId,
+          start_time: i,
+        });
+        runs.push(r.body.run.info.run_id);
+      }
+      // run 0: steps 0..999 (dense); run 1: even steps 0..1998
+      const log = async (runId: string, steps: number[]) => {
+        for (let i = 0; i < steps.length; i += 1000) {
+          const metrics = steps.slice(i, i + 1000).map((step) => ({ key: "loss", value: step / 10, timestamp: 1000 + step, step }));
+          expect((await fml.api("POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200);
+        }
+      };
+      await log(runs[0] as string, Array.from({ length: 1000 }, (_, i) => i));
+      await log(runs[1] as string, Array.from({ length: 1000 }, (_, i) => i * 2));
+    });
+    afterAll(async () => {
+      await fml.stop();
+    });
+
+    test("log-inputs links a dataset once and runs/get returns it with its tags", async () => {
+      const runId = runs[0] as string;
+      const body = { run_id: runId, datasets: [{ tags: [{ key: "mlflow.data.context", value: "training" }], dataset: iris }] };
+      expect((await fml.api("POST", "runs/log-inputs", body)).status).toBe(200);
+      expect((await fml.api("POST", "runs/log-inputs", body)).status).toBe(200);
+      const run = await fml.api<{ run: { inputs: { dataset_inputs: unknown[] } } }>("GET", "runs/get", { run_id: runId });
+      expect(run.body.run.inputs.dataset_inputs).toEqual([
+        { tags: [{ key: "mlflow.data.context", value: "training" }], dataset: iris },
+      ]);
+    });
+
+    test("a dataset is reused by (name, digest) within the experiment", async () => {
+      const runId = runs[1] as string;
+      await fml.api("POST", "runs/log-inputs", {
+        run_id: runId,
+        datasets: [{ tags: [{ key: "mlflow.data.context", value: "eval" }], dataset: iris }],
+      });
+      const summaries = await fml.api<{ dataset_summaries: unknown[] }>("POST", "experiments/search-datasets", {
+        experiment_ids: [experimentId],
+      });
+      expect(summaries.body.dataset_summaries).toEqual([
+        { experiment_id: experimentId, name: "iris-train", digest: "a1b2c3d4", context: "eval" },
+        { experiment_id: experimentId, name: "iris-train", digest: "a1b2c3d4", context: "training" },
+      ]);
+    });
+
+    test("log-inputs validates datasets", async () => {
+      const missing = await fml.api("POST", "runs/log-inputs", {
+        run_id: runs[0],
+        datasets: [{ dataset: { name: "x", digest: "d", source_type: "local" } }],
+      });
+      expect(missing.status).toBe(400);
+      const long = await fml.api("POST", "runs/log-inputs", {
+        run_id: runs[0],
+        datasets: [{ dataset: { ...iris, digest: "x".repeat(37) } }],
+      });
+      expect(long.status).toBe(400);
+      const ajax = await fml.api("POST", "/ajax-api/2.0/mlflow/experiments/search-datasets", { experiment_ids: [] });
+      expect(ajax.status).toBe(400);
+    });
+
+    test("get-history-bulk returns runs in id order, each sorted, capped in total", async () => {
+      const r = await fml.api<{ metrics: MetricRow[] }>("GET", "/ajax-api/2.0/mlflow/metrics/get-history-bulk", {
+        run_id: [...runs],
+        metric_key: "loss",
+        max_results: 1500,
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.metrics).toHaveLength(1500);
+      const sorted = [...runs].sort();
+      expect(r.body.metrics[0]?.run_id).toBe(sorted[0] as string);
+      expect(r.body.metrics[1499]?.run_id).toBe(sorted[1] as string);
+    });
+
+    test("get-history-bulk-interval samples the union of steps, each run capped at max_results", async () => {
+      const both = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+        run_ids: [...runs],
+        metric_key: "loss",
+        max_results: 10,
+      });
+      expect(both.status).toBe(200);
+      const byRun = (rows: MetricRow[], id: string) => rows.filter((m) => m.run_id === id).map((m) => m.step);
+      // The union has 1500 distinct steps: 0..999 and the even steps up to 1998; sampling every
+      // 150th position gives 0, 150, ..., 1700, plus the last step and each run's first and last.
+      expect(byRun(both.body.metrics, runs[0] as string)).toEqual([0, 150, 300, 450, 600, 750, 900, 999]);
+      // MLflow sorts each run's points by step and keeps the first max_results of them.
+      expect(byRun(both.body.metrics, runs[1] as string)).toEqual([0, 150, 300, 450, 600, 750, 900, 1100, 1400, 1700]);
+      const all = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+        run_ids: [runs[1]],
+        metric_key: "loss",
+      });
+      expect(all.body.metrics).toHaveLength(1000);
+      expect(all.body.metrics[999]).toEqual({ key: "loss", value: 199.8, timestamp: 2998, step: 1998, run_id: runs[1] as string });
+    });
+
+    test("get-history-bulk-interval honours a step range and validates its parameters", async () => {
+      const r = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+        run_ids: [runs[0]],
+        metric_key: "loss",
+        start_step: 100,
+        end_step: 109,
+      });
+      expect(r.body.metrics.map((m) => m.step)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+      const half = await fml.api("GET", "metrics/get-history-bulk-interval", { run_ids: [runs[0]], metric_key: "loss", start_step: 1 });
+      expect(half.status).toBe(400);
+      const tooMany = await fml.api("GET", "metrics/get-history-bulk-interval", {
+        run_ids: Array.from({ length: 101 }, (_, i) => `r${i}`),
+        metric_key: "loss",
+      });
+      expect(tooMany.status).toBe(400);
+      const big = await fml.api("GET", "metrics/get-history-bulk-interval", { run_ids: [runs[0]], metric_key: "loss", max_results: 2501 });
+      expect(big.status).toBe(400);
+      const none = await fml.api("GET", "metrics/get-history-bulk-interval", { run_ids: [runs[0]], metric_key: "nope" });
+      expect(none.body).toEqual({});
+    });
+  });
+}
