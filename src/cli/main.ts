@@ -8,6 +8,7 @@ import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef }
 import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
 import { log, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
+import { dbCommand } from "./db.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
 
 export class UsageError extends Error {
@@ -123,7 +124,7 @@ export const main = defineCommand({
     version: `${version} (commit ${commit}, MLflow API ${mlflowVersion})`,
     description: "A fast, drop-in replacement for the MLflow tracking server",
   },
-  subCommands: { server },
+  subCommands: { server, db: dbCommand },
 });
 
 function isUserError(error: unknown): boolean {

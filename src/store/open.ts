@@ -3,7 +3,7 @@
  * clear reason), and returns the tracking and registry stores on top of it.
  */
 
-import type { DatabaseTarget } from "../config.ts";
+import { maskPassword, type DatabaseTarget } from "../config.ts";
 import { log } from "../log.ts";
 import { prepareSqliteSchema } from "./migrate-sqlite.ts";
 import type { Database } from "./database.ts";
@@ -47,7 +47,11 @@ async function openDatabase(options: OpenStoreOptions): Promise<Database> {
       );
     }
     try {
-      await prepareSqliteSchema(handle.writerDb, { migrate: options.migrate, log: log.info });
+      await prepareSqliteSchema(handle.writerDb, {
+        migrate: options.migrate,
+        log: log.info,
+        databaseUri: maskPassword(database.uri),
+      });
     } catch (error) {
       await handle.close();
       throw error;
@@ -59,7 +63,11 @@ async function openDatabase(options: OpenStoreOptions): Promise<Database> {
   const pool = connectPostgres(database.url, { max: options.poolMax });
   await checkConnection(pool, database.url);
   try {
-    await preparePostgresSchema(pool, { migrate: options.migrate, log: log.info });
+    await preparePostgresSchema(pool, {
+      migrate: options.migrate,
+      log: log.info,
+      databaseUri: maskPassword(database.uri),
+    });
   } catch (error) {
     await pool.end({ timeout: 5 });
     throw error;
