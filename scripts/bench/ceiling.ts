@@ -1,0 +1,160 @@
+/**
+ * The ceiling: workload 1's rows inserted straight into a fresh database with MLflow's schema, by
+ * the driver fml uses, in one process and with fml's statements: per transaction, the run's
+ * lifecycle check, 1,000 metric rows (multi-row VALUES on SQLite, unnest of array literals on
+ * PostgreSQL) and the latest_metrics upsert. `batchesPerTransaction` > 1 is the big-transaction
+ * variant. Prints one JSON result:
+ *
+ *   bun scripts/bench/ceiling.ts '{"backend":"sqlite","location":"/tmp/x.db","durationMs":5000}'
+ */
+
+import { headSchema, openPg, openSqliteFile, pgArray, type Backend } from "./db.ts";
+
+export interface CeilingSpec {
+  backend: Backend;
+  /** SQLite file path or PostgreSQL URL of an empty database. */
+  location: string;
+  durationMs: number;
+  clients?: number;
+  batchesPerTransaction?: number;
+  /** PostgreSQL connections (fml's default pool is 10). */
+  poolMax?: number;
+}
+
+const KEYS = 10;
+const STEPS = 100;
+const ROWS = KEYS * STEPS;
+
+const upsertLatest = `
+  ON CONFLICT ("key", run_uuid) DO UPDATE SET
+    value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+  WHERE excluded.step > latest_metrics.step
+    OR (excluded.step = latest_metrics.step
+        AND (latest_metrics.timestamp IS NULL OR excluded.timestamp > latest_metrics.timestamp
+             OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`;
+
+type Row = [string, number, number, number, boolean, string];
+
+function batch(runId: string, i: number, base: number): { rows: Row[]; latest: Row[] } {
+  const rows: Row[] = [];
+  for (let k = 0; k < KEYS; k++) {
+    for (let s = 0; s < STEPS; s++) {
+      const step = i * STEPS + s;
+      rows.push([`metric_${k}`, Math.random(), base + step, step, false, runId]);
+    }
+  }
+  const latest = Array.from({ length: KEYS }, (_, k) => rows[k * STEPS + STEPS - 1] as Row);
+  return { rows, latest };
+}
+
+const runIds = (n: number): string[] => Array.from({ length: n }, () => crypto.randomUUID().replaceAll("-", ""));
+
+async function sqliteCeiling(spec: CeilingSpec) {
+  const db = openSqliteFile(spec.location);
+  db.exec(headSchema("sqlite"));
+  const now = Date.now();
+  db.prepare(
+    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES ('ceiling', '', 'active', ?, ?)",
+  ).run(now, now);
+  const experimentId = (db.prepare("SELECT max(experiment_id) AS id FROM experiments").get() as { id: number }).id;
+  const ids = runIds(spec.clients ?? 20);
+  for (const id of ids) {
+    db.prepare(
+      "INSERT INTO runs (run_uuid, name, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES (?, ?, 'RUNNING', ?, 'active', '', ?)",
+    ).run(id, id, now, experimentId);
+  }
+  const values = (n: number): string => Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+  const check = db.prepare("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?");
+  const insert = db.prepare(
+    `INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid) VALUES ${values(ROWS)} ON CONFLICT DO NOTHING`,
+  );
+  const latest = db.prepare(
+    `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid) VALUES ${values(KEYS)} ${upsertLatest}`,
+  );
+  const bind = (rows: Row[]): never[] => rows.flat().map((v) => (typeof v === "boolean" ? (v ? 1 : 0) : v)) as never[];
+  const perTx = spec.batchesPerTransaction ?? 1;
+  const steps = ids.map(() => 0);
+  let points = 0;
+  let transactions = 0;
+  const started = performance.now();
+  const deadline = started + spec.durationMs;
+  // Round-robin over the runs, as 20 clients queued behind one writer would be served.
+  for (let turn = 0; performance.now() < deadline; turn++) {
+    const c = turn % ids.length;
+    const runId = ids[c] as string;
+    db.exec("BEGIN IMMEDIATE");
+    check.get(runId);
+    for (let b = 0; b < perTx; b++) {
+      const { rows, latest: newest } = batch(runId, steps[c]!++, now);
+      insert.run(...bind(rows));
+      latest.run(...bind(newest));
+      points += rows.length;
+    }
+    db.exec("COMMIT");
+    transactions++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const stored = Number((db.prepare("SELECT count(*) AS n FROM metrics").get() as { n: number }).n);
+  db.close();
+  return { pointsPerSecond: Math.round(points / seconds), points, stored, transactions, seconds, rowsPerTransaction: ROWS * perTx };
+}
+
+async function postgresCeiling(spec: CeilingSpec) {
+  const sql = openPg(spec.location, spec.poolMax ?? 10);
+  await sql.unsafe(headSchema("postgresql"));
+  const now = Date.now();
+  const [experiment] = await sql.unsafe(
+    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES ('ceiling', '', 'active', $1, $2) RETURNING experiment_id",
+    [now, now],
+  );
+  const ids = runIds(spec.clients ?? 20);
+  for (const id of ids) {
+    await sql.unsafe(
+      "INSERT INTO runs (run_uuid, name, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES ($1, $1, 'RUNNING', $2, 'active', '', $3)",
+      [id, now, (experiment as unknown as { experiment_id: number }).experiment_id],
+    );
+  }
+  const types = ["text", "float8", "int8", "int8", "bool", "text"];
+  const source = types.map((t, i) => `CAST(CAST($${i + 1} AS text) AS ${t}[])`).join(", ");
+  const insertText = `INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid) SELECT * FROM unnest(${source}) ON CONFLICT DO NOTHING`;
+  const latestText = `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid) SELECT * FROM unnest(${source}) ${upsertLatest}`;
+  const arrays = (rows: Row[]): string[] => types.map((_, c) => pgArray(rows.map((r) => r[c] as string | number | boolean)));
+  const perTx = spec.batchesPerTransaction ?? 1;
+  let points = 0;
+  let transactions = 0;
+  const started = performance.now();
+  const deadline = started + spec.durationMs;
+  await Promise.all(
+    ids.map(async (runId) => {
+      for (let i = 0; performance.now() < deadline; ) {
+        await sql.begin(async (tx) => {
+          await tx.unsafe("SELECT lifecycle_stage FROM runs WHERE run_uuid = $1", [runId], { prepare: true });
+          for (let b = 0; b < perTx; b++) {
+            const { rows, latest } = batch(runId, i++, now);
+            await tx.unsafe(insertText, arrays(rows), { prepare: true });
+            await tx.unsafe(latestText, arrays(latest), { prepare: true });
+            points += rows.length;
+          }
+        });
+        transactions++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const [count] = await sql.unsafe("SELECT count(*)::int8 AS n FROM metrics");
+  await sql.end({ timeout: 2 });
+  return {
+    pointsPerSecond: Math.round(points / seconds),
+    points,
+    stored: Number((count as unknown as { n: string }).n),
+    transactions,
+    seconds,
+    rowsPerTransaction: ROWS * perTx,
+  };
+}
+
+if (import.meta.main) {
+  const spec = JSON.parse(process.argv[2] ?? "{}") as CeilingSpec;
+  const result = spec.backend === "sqlite" ? await sqliteCeiling(spec) : await postgresCeiling(spec);
+  process.stdout.write(JSON.stringify(result));
+}
