@@ -78,10 +78,13 @@ export interface SqliteDatabase {
   all<T = Record<string, unknown>>(text: string, values?: readonly SqlValue[]): T[];
   get<T = Record<string, unknown>>(text: string, values?: readonly SqlValue[]): T | undefined;
   run(text: string, values?: readonly SqlValue[]): RunResult;
+  /** Rows one at a time from a statement of its own, so several scans can be open at once. */
+  iterate<T = Record<string, unknown>>(text: string, values?: readonly SqlValue[]): IterableIterator<T>;
   close(): void;
 }
 
 interface Statement {
+  iterate(...values: unknown[]): IterableIterator<unknown>;
   all(...values: unknown[]): unknown[];
   get(...values: unknown[]): unknown;
   run(...values: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
@@ -122,6 +125,9 @@ class CachedSqlite implements SqliteDatabase {
   run(text: string, values: readonly SqlValue[] = []): RunResult {
     const r = this.statement(text).run(...bindable(values));
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+  iterate<T>(text: string, values: readonly SqlValue[] = []): IterableIterator<T> {
+    return this.prepare(text).iterate(...bindable(values)) as IterableIterator<T>;
   }
   close(): void {
     this.statements.clear();

@@ -344,6 +344,23 @@ for (const backend of await backends()) {
       expect(missingRun.status).toBe(404);
     });
 
+    test("get-history without paging streams a long history whole and in order", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      const total = 12000; // more than two of the server's streaming batches
+      for (let i = 0; i < total; i += 1000) {
+        const metrics = Array.from({ length: 1000 }, (_, j) => ({ key: "long", value: i + j, timestamp: total - (i + j), step: i + j }));
+        expect((await batch(id, { metrics })).status).toBe(200);
+      }
+      const r = await fml.api<{ metrics: MetricJson[] }>("GET", "metrics/get-history", { run_id: id, metric_key: "long" });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toContain("application/json");
+      expect(r.body.metrics).toHaveLength(total);
+      expect(r.body.metrics[0]).toEqual({ key: "long", value: total - 1, timestamp: 1, step: total - 1 });
+      const timestamps = r.body.metrics.map((m) => m.timestamp);
+      expect(timestamps).toEqual([...timestamps].sort((a, b) => a - b));
+    });
+
     test("search returns runs in start_time DESC order and pages with tokens", async () => {
       const exp = await fml.api<{ experiment_id: string }>("POST", "experiments/create", { name: "search-basics" });
       const eid = exp.body.experiment_id;

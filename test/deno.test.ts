@@ -43,6 +43,14 @@ describe("deno", () => {
         filter: "params.lr = '0.1'",
       });
       expect(search.body.runs).toHaveLength(1);
+      const history = await server.api<{ metrics: unknown[] }>("GET", "metrics/get-history", {
+        run_id: runId,
+        metric_key: "loss",
+      });
+      expect(history.body.metrics).toEqual([
+        { key: "loss", value: "NaN", timestamp: 1, step: 1 },
+        { key: "loss", value: 0.5, timestamp: 2, step: 2 },
+      ]);
       const missing = await server.api("GET", "runs/get", { run_id: "nope" });
       expect(missing.status).toBe(404);
     } finally {

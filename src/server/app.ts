@@ -59,7 +59,10 @@ export function createApp(options: AppOptions): Hono {
     for (const prefix of apiPrefixes) {
       const path = prefix + endpoint.path;
       knownPaths.set(path, endpoint);
-      app.on(endpoint.methods, path, async (c) => jsonResponse(await endpoint.handle(await readParams(c))));
+      app.on(endpoint.methods, path, async (c) => {
+        const result = await endpoint.handle(await readParams(c));
+        return result instanceof Response ? result : jsonResponse(result);
+      });
     }
   }
 

@@ -5,7 +5,7 @@
 
 import { invalidParameter } from "../errors.ts";
 import { decodePageToken, encodePageToken } from "../search/page-token.ts";
-import type { Page, RunStatus, TrackingStore, ViewType } from "../store/types.ts";
+import type { Metric, Page, RunStatus, TrackingStore, ViewType } from "../store/types.ts";
 import {
   limits,
   validateArtifactLocation,
@@ -34,7 +34,8 @@ export interface Endpoint {
   methods: Method[];
   /** Path below the `/api/2.0` and `/ajax-api/2.0` prefixes. */
   path: string;
-  handle: (params: Params) => Promise<Json>;
+  /** MLflow's JSON body, or a ready Response for the few endpoints that stream. */
+  handle: (params: Params) => Promise<Json | Response>;
 }
 
 const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
@@ -61,6 +62,44 @@ function withToken(body: Record<string, Json | undefined>, page: Page<unknown>):
 }
 
 const runId = (p: Params): string => p.stringOf("run_id", "run_uuid");
+
+/**
+ * `{"metrics": [...]}` written batch by batch as the database yields rows, so a million-point
+ * history never sits in memory; an empty history is `{}` like every empty MLflow response.
+ */
+async function streamHistory(batches: AsyncIterable<Metric[]>): Promise<Response> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return Response.json({});
+  const encoder = new TextEncoder();
+  let separator = '{"metrics":[';
+  const encode = (metrics: Metric[]): Uint8Array => {
+    const text = separator + metrics.map((m) => JSON.stringify(metricJson(m))).join(",");
+    separator = ",";
+    return encoder.encode(text);
+  };
+  let pending: Metric[] | undefined = first.value;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (pending) {
+        controller.enqueue(encode(pending));
+        pending = undefined;
+        return;
+      }
+      const next = await iterator.next();
+      if (next.done) {
+        controller.enqueue(encoder.encode("]}"));
+        controller.close();
+      } else {
+        controller.enqueue(encode(next.value));
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "application/json" } });
+}
 
 /** 1..100 run ids, as the bulk history endpoints require. */
 function bulkRunIds(p: Params, name: string): string[] {
@@ -349,6 +388,11 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const key = p.string("metric_key");
         const limit = p.optionalInt("max_results");
+        const token = p.optionalString("page_token");
+        // Without paging MLflow returns the whole history: stream it, however long it is.
+        if (limit === undefined && !token) {
+          return streamHistory(await store.streamMetricHistory(runId(p), key));
+        }
         if (limit !== undefined && limit < 1) {
           throw invalidParameter(
             `Invalid value for request parameter max_results. It must be a positive integer, but got value ${limit}`,
@@ -358,7 +402,7 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
           runId: runId(p),
           key,
           maxResults: limit,
-          offset: decodePageToken(p.optionalString("page_token")),
+          offset: decodePageToken(token),
         });
         return withToken(
           { metrics: page.items.length ? page.items.map(metricJson) : undefined },

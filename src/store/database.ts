@@ -12,6 +12,8 @@ export interface Database {
   all<T = Row>(query: Sql): Promise<T[]>;
   /** Runs a statement and returns the number of affected rows. */
   run(query: Sql): Promise<number>;
+  /** Streams a large result in batches, so memory does not grow with the number of rows. */
+  iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]>;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Writes are
    * serialized where the database needs it (SQLite has a single writer).

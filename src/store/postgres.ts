@@ -271,6 +271,18 @@ class PostgresConnection implements Database {
     }
   }
 
+  async *iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
+    const { text, values } = render(query, "postgresql");
+    try {
+      const cursor = this.sql
+        .unsafe(text, values as postgres.ParameterOrJSON<number>[], { prepare: true })
+        .cursor(batchSize);
+      for await (const rows of cursor) yield rows as unknown as T[];
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     try {
       const body = (tx: postgres.TransactionSql<{ bigint: number }>) =>

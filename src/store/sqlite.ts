@@ -27,6 +27,18 @@ class SqliteConnection implements Database {
     const { text, values } = render(query, "sqlite");
     return Promise.resolve(this.db.run(text, values).changes);
   }
+  async *iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
+    const { text, values } = render(query, "sqlite");
+    let batch: T[] = [];
+    for (const row of this.db.iterate<T>(text, values)) {
+      batch.push(row);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     return fn(this);
   }
@@ -74,6 +86,10 @@ export class SqliteDatabaseHandle implements Database {
 
   run(query: Sql): Promise<number> {
     return this.transaction((tx) => tx.run(query));
+  }
+
+  iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
+    return this.reader.iterate<T>(query, batchSize);
   }
 
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {

@@ -40,6 +40,8 @@ const WORKSPACE = "default";
 const MAX_DOUBLE = 1.7976931348623157e308;
 /** Rows per multi-row INSERT: well under SQLite's 32766 bound parameters at 6 columns a row. */
 const INSERT_CHUNK = 1000;
+/** Rows per batch when a metric history is streamed. */
+const HISTORY_BATCH = 5000;
 
 export interface TrackingStoreOptions {
   /** Where new experiments' artifacts go: `<root>/<experiment_id>`. */
@@ -649,6 +651,20 @@ export class SqlTrackingStore implements TrackingStore {
       return { items: metrics.slice(0, query.maxResults), nextOffset: query.offset + query.maxResults };
     }
     return { items: metrics };
+  }
+
+  async streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>> {
+    await this.runState(this.db, runId);
+    const batches = this.db.iterate(
+      sql`
+        SELECT "key", value, timestamp, step, is_nan FROM metrics
+        WHERE run_uuid = ${runId} AND "key" = ${key}
+        ORDER BY timestamp, step, value`,
+      HISTORY_BATCH,
+    );
+    return (async function* () {
+      for await (const rows of batches) yield rows.map(decodeMetric);
+    })();
   }
 
   async searchRuns(query: SearchRuns): Promise<Page<Run>> {

@@ -164,6 +164,8 @@ export interface TrackingStore {
   /** Atomic: every param, metric and tag is stored, or none is. */
   logBatch(runId: string, batch: LogBatch): Promise<void>;
   getMetricHistory(query: MetricHistoryQuery): Promise<Page<Metric>>;
+  /** A run's whole history of one metric in MLflow's order, in batches (404 if the run is unknown). */
+  streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>>;
   searchRuns(query: SearchRuns): Promise<Page<Run>>;
   /** Links datasets to a run; a dataset is reused within its experiment by (name, digest). */
   logInputs(runId: string, inputs: DatasetInput[]): Promise<void>;
