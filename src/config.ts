@@ -28,6 +28,19 @@ export interface ServerConfig {
   databaseMigrate: boolean;
   databasePoolMax: number;
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** HTTP authentication; off when neither a username nor a tokens file is set. */
+  auth: AuthConfig;
+  /** After SIGTERM, exit anyway once this many milliseconds have passed. */
+  shutdownTimeoutMs: number;
+}
+
+export type LogFormat = "text" | "json";
+
+export interface AuthConfig {
+  username: string | undefined;
+  password: string | undefined;
+  tokensFile: string | undefined;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -127,6 +140,29 @@ export function resolveArtifactRoot(root: string, cwd: string): string {
   return isAbsolute(root) ? root : resolve(cwd, root);
 }
 
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30s`, `500ms`, `12h`, `30d`, `1d12h`; a bare number is seconds. Returns milliseconds. */
+export function parseDuration(value: string, what: string): number {
+  const text = value.trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
+    throw new ConfigError(`${what}: '${value}' is not a duration (e.g. 30s, 12h, 30d)`);
+  }
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (durationUnits[p[2] as string] as number), 0);
+}
+
+function resolveAuth(flags: Flags, env: Env, cwd: string): AuthConfig {
+  const username = pickString(flags, env, ["auth-username"], ["FML_AUTH_USERNAME"]);
+  const password = pickString(flags, env, ["auth-password"], ["FML_AUTH_PASSWORD"]);
+  const tokensFile = pickString(flags, env, ["auth-tokens-file"], ["FML_AUTH_TOKENS_FILE"]);
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError("--auth-username and --auth-password go together: set both or neither");
+  }
+  return { username, password, tokensFile: tokensFile === undefined ? undefined : resolve(cwd, tokensFile) };
+}
+
 export function resolveServerConfig(flags: Flags, env: Env, cwd: string): ServerConfig {
   const listen = pickString(flags, {}, ["listen-address"], []);
   const host = pickString(flags, {}, ["host"], []);
@@ -174,6 +210,11 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
     throw new ConfigError(`--database-pool-max must be a positive integer, got '${poolMax}'`);
   }
 
+  const logFormat = (pickString(flags, env, ["log-format"], ["FML_LOG_FORMAT"]) ?? "text").toLowerCase();
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new ConfigError(`--log-format must be text or json, got '${logFormat}'`);
+  }
+
   return {
     hostname: address.hostname,
     port: address.port,
@@ -190,5 +231,11 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
     ),
     databasePoolMax: Number(poolMax),
     logLevel,
+    logFormat,
+    auth: resolveAuth(flags, env, cwd),
+    shutdownTimeoutMs: parseDuration(
+      pickString(flags, env, ["shutdown-timeout"], ["FML_SHUTDOWN_TIMEOUT"]) ?? "30s",
+      "--shutdown-timeout",
+    ),
   };
 }

@@ -58,6 +58,26 @@ const serverArgs = {
     type: "string",
     description: "debug, info, warn or error [env FML_LOG_LEVEL] (default info)",
   },
+  "log-format": {
+    type: "string",
+    description: "text or json, for the per-request log lines [env FML_LOG_FORMAT] (default text)",
+  },
+  "auth-username": {
+    type: "string",
+    description: "require HTTP basic auth with this username [env FML_AUTH_USERNAME] (default: no auth)",
+  },
+  "auth-password": {
+    type: "string",
+    description: "the basic-auth password; prefer the variable, flags show in ps [env FML_AUTH_PASSWORD]",
+  },
+  "auth-tokens-file": {
+    type: "string",
+    description: "accept bearer tokens whose SHA-256 hex digest ([name:]digest) is a line of this file [env FML_AUTH_TOKENS_FILE]",
+  },
+  "shutdown-timeout": {
+    type: "string",
+    description: "after SIGTERM, exit anyway after this long, e.g. 30s [env FML_SHUTDOWN_TIMEOUT] (default 30s)",
+  },
   host: { type: "string", description: "MLflow-style alias: host to listen on" },
   port: { type: "string", description: "MLflow-style alias: port to listen on" },
 } as const satisfies ArgsDef;
@@ -105,6 +125,10 @@ const server = defineCommand({
       if (signalled) return;
       signalled = true;
       log.info(`${signal} received: finishing in-flight requests`);
+      setTimeout(() => {
+        log.warn(`shutdown did not finish within ${config.shutdownTimeoutMs} ms: exiting anyway`);
+        process.exit(1);
+      }, config.shutdownTimeoutMs).unref();
       running.shutdown().then(
         () => process.exit(0),
         (error: unknown) => {
@@ -115,6 +139,8 @@ const server = defineCommand({
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    // Logs go to stderr only (journald, docker logs): there is no file to reopen.
+    process.on("SIGHUP", () => log.info("SIGHUP received: logs go to stderr, nothing to reopen"));
   },
 });
 

@@ -10,7 +10,11 @@ import { SearchError } from "../search/errors.ts";
 import type { TrackingStore } from "../store/types.ts";
 import { mlflowVersion, version } from "../version.ts";
 import type { Json } from "./json.ts";
+import { authMiddleware, type AuthOptions } from "./auth.ts";
+import { mountHealthRoutes } from "./health.ts";
+import { FmlMetrics, metricsMiddleware } from "./metrics.ts";
 import { readParams } from "./request.ts";
+import { requestLog, type RequestLogOptions } from "./request-log.ts";
 import { trackingEndpoints, type Endpoint } from "./tracking-routes.ts";
 
 export const apiPrefixes = ["/api/2.0", "/ajax-api/2.0"] as const;
@@ -21,6 +25,12 @@ export interface AppOptions {
   endpoints?: Endpoint[];
   /** Mounts further routes (artifact proxy, UI) on the app before the catch-all. */
   extend?: (app: Hono) => void;
+  /** Prometheus metrics served on `/metrics`; a fresh registry when absent. */
+  metrics?: FmlMetrics;
+  /** One line per request; no request log when absent. */
+  requestLog?: RequestLogOptions;
+  /** Authentication for everything but `/health` and `/ready`; open when absent. */
+  auth?: AuthOptions;
 }
 
 export function errorResponse(c: Context, error: unknown): Response {
@@ -46,12 +56,18 @@ function jsonResponse(body: Json): Response {
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(c, error));
+  // Outermost first: every response, refused ones included, gets an id, a log line and a count.
+  if (options.requestLog) app.use(requestLog(options.requestLog));
+  const metrics = options.metrics ?? new FmlMetrics();
+  app.use(metricsMiddleware(metrics));
+  if (options.auth) app.use(authMiddleware(options.auth));
 
   app.get("/health", (c) => c.text("OK"));
   app.get("/version", (c) => {
     c.header("x-fml-version", version);
     return c.text(mlflowVersion);
   });
+  mountHealthRoutes(app, { store: options.store, metrics });
 
   const endpoints = [...trackingEndpoints(options.store), ...(options.endpoints ?? [])];
   const knownPaths = new Map<string, Endpoint>();

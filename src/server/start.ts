@@ -10,6 +10,8 @@ import { openStores } from "../store/open.ts";
 import { version } from "../version.ts";
 import { mountUi } from "../ui/serve.ts";
 import { createApp } from "./app.ts";
+import { loadAuthOptions } from "./auth.ts";
+import { FmlMetrics } from "./metrics.ts";
 import { registryEndpoints } from "./registry-routes.ts";
 import { artifactRoutes } from "./artifact-routes.ts";
 
@@ -23,6 +25,8 @@ export interface StartedServer {
 const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
 
 export async function startServer(config: ServerConfig): Promise<StartedServer> {
+  // Read before the database opens, so a bad tokens file fails fast and changes nothing.
+  const auth = loadAuthOptions(config.auth);
   const { tracking: store, registry } = await openStores({
     database: config.database,
     defaultArtifactRoot: config.defaultArtifactRoot,
@@ -32,6 +36,9 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
   const artifacts = artifactRoutes({ store, config });
   const app = createApp({
     store,
+    metrics: new FmlMetrics(),
+    requestLog: { format: config.logFormat, enabled: config.logLevel === "debug" || config.logLevel === "info" },
+    auth,
     endpoints: [...artifacts.endpoints, ...registryEndpoints(registry)],
     extend: (app) => {
       artifacts.mount(app);
@@ -47,7 +54,8 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
   const host = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
   log.info(
     `fml ${version} listening on http://${host}:${server.port} ` +
-      `database=${maskPassword(config.database.uri)} artifact-root=${config.defaultArtifactRoot}`,
+      `database=${maskPassword(config.database.uri)} artifact-root=${config.defaultArtifactRoot}` +
+      (auth ? ` auth=${[auth.username ? "basic" : "", auth.tokens.length ? `bearer(${auth.tokens.length} tokens)` : ""].filter(Boolean).join("+")}` : ""),
   );
   let stopping: Promise<void> | undefined;
   return {

@@ -1,0 +1,57 @@
+/**
+ * One log line per request: request id, method, route pattern, path, status and latency, as text
+ * or JSON. The id comes from the client's `X-Request-Id` when it is a sane token, else a fresh
+ * UUID, and is always sent back in `X-Request-Id` so a client report can be found in the log.
+ */
+
+import type { MiddlewareHandler } from "hono";
+import type { LogFormat } from "../config.ts";
+import { routeLabel } from "./metrics.ts";
+
+export interface RequestLogOptions {
+  format: LogFormat;
+  /** False when the log level is above info: ids are still assigned, nothing is written. */
+  enabled: boolean;
+  write?: (line: string) => void;
+}
+
+const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestId(incoming: string | undefined): string {
+  return incoming && SANE_ID.test(incoming) ? incoming : crypto.randomUUID();
+}
+
+export function requestLog(options: RequestLogOptions): MiddlewareHandler {
+  const write = options.write ?? ((line: string) => process.stderr.write(line + "\n"));
+  return async (c, next) => {
+    const started = performance.now();
+    const id = requestId(c.req.header("x-request-id"));
+    try {
+      await next();
+    } finally {
+      c.header("x-request-id", id);
+      if (options.enabled) {
+        const entry = {
+          request_id: id,
+          method: c.req.method,
+          route: routeLabel(c),
+          path: c.req.path,
+          status: c.res.status,
+          duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        };
+        write(options.format === "json" ? jsonLine(entry) : textLine(entry));
+      }
+    }
+  };
+}
+
+type Entry = Record<string, string | number>;
+
+function jsonLine(entry: Entry): string {
+  return JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "request", ...entry });
+}
+
+function textLine(entry: Entry): string {
+  const fields = Object.entries(entry).map(([k, v]) => `${k}=${typeof v === "string" && /[\s"]/.test(v) ? JSON.stringify(v) : v}`);
+  return `${new Date().toISOString()} INFO request ${fields.join(" ")}`;
+}
