@@ -8,6 +8,7 @@ import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef }
 import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
 import { log, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
+import { importCommand } from "./import.ts";
 import { dbCommand } from "./db.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
 
@@ -150,7 +151,7 @@ export const main = defineCommand({
     version: `${version} (commit ${commit}, MLflow API ${mlflowVersion})`,
     description: "A fast, drop-in replacement for the MLflow tracking server",
   },
-  subCommands: { server, db: dbCommand },
+  subCommands: { server, db: dbCommand, import: importCommand },
 });
 
 function isUserError(error: unknown): boolean {
@@ -159,7 +160,7 @@ function isUserError(error: unknown): boolean {
     error instanceof UsageError ||
     (error instanceof Error && error.name === "CLIError") ||
     (error instanceof Error &&
-      ["StoreOpenError", "SchemaError", "PostgresConnectError"].includes(error.name))
+      ["StoreOpenError", "SchemaError", "PostgresConnectError", "ImportError"].includes(error.name))
   );
 }
 
