@@ -8,8 +8,9 @@ import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef }
 import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
 import { log, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
-import { importCommand } from "./import.ts";
 import { dbCommand } from "./db.ts";
+import { gcCommand } from "./gc.ts";
+import { importCommand } from "./import.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
 
 export class UsageError extends Error {
@@ -151,7 +152,7 @@ export const main = defineCommand({
     version: `${version} (commit ${commit}, MLflow API ${mlflowVersion})`,
     description: "A fast, drop-in replacement for the MLflow tracking server",
   },
-  subCommands: { server, db: dbCommand, import: importCommand },
+  subCommands: { server, db: dbCommand, import: importCommand, gc: gcCommand },
 });
 
 function isUserError(error: unknown): boolean {
@@ -160,7 +161,7 @@ function isUserError(error: unknown): boolean {
     error instanceof UsageError ||
     (error instanceof Error && error.name === "CLIError") ||
     (error instanceof Error &&
-      ["StoreOpenError", "SchemaError", "PostgresConnectError", "ImportError"].includes(error.name))
+      ["StoreOpenError", "SchemaError", "PostgresConnectError", "ImportError", "GcError"].includes(error.name))
   );
 }
 

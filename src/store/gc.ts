@@ -1,0 +1,222 @@
+/**
+ * `fml gc`'s database side, as `mlflow gc` does it: find runs and experiments in the deleted
+ * lifecycle stage (optionally deleted before a cut-off) and remove them for good, children first,
+ * since MLflow's core tables declare no cascading foreign keys. Artifacts are the caller's job.
+ */
+
+import type { DatabaseTarget } from "../config.ts";
+import { existsSync } from "node:fs";
+import type { Database } from "./database.ts";
+import { prepareSqliteSchema } from "./migrate-sqlite.ts";
+import { StoreOpenError } from "./open.ts";
+import { SqliteDatabaseHandle } from "./sqlite.ts";
+import { list, sql, type Sql } from "./sql.ts";
+
+export class GcError extends Error {
+  override name = "GcError";
+}
+
+export interface GcSelection {
+  /** Only entities deleted at least this long ago (runs.deleted_time, experiments.last_update_time). */
+  olderThanMs?: number;
+  /** Limit to these runs: each must exist and be deleted. */
+  runIds?: string[];
+  /** Limit to these experiments (and all their runs): each must exist and be deleted. */
+  experimentIds?: string[];
+  now?: number;
+}
+
+export interface GcRun {
+  runId: string;
+  experimentId: string;
+  artifactUri: string;
+}
+
+export interface GcExperiment {
+  experimentId: string;
+  name: string;
+}
+
+export interface GcPlan {
+  runs: GcRun[];
+  experiments: GcExperiment[];
+}
+
+/** Opens a database for gc without changing its schema: an older schema must be upgraded first. */
+export async function openGcDatabase(target: DatabaseTarget): Promise<Database> {
+  if (target.kind === "sqlite") {
+    if (target.path !== ":memory:" && !existsSync(target.path)) {
+      throw new StoreOpenError(`no SQLite database at ${target.path}`);
+    }
+    const handle = await SqliteDatabaseHandle.open(target.path);
+    try {
+      await prepareSqliteSchema(handle.writerDb, { migrate: false, databaseUri: target.uri });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return handle;
+  }
+  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");
+  const { preparePostgresSchema } = await import("./migrate-postgres.ts");
+  const pool = connectPostgres(target.url, { max: 2 });
+  await checkConnection(pool, target.url);
+  try {
+    await preparePostgresSchema(pool, { migrate: false, databaseUri: target.uri });
+  } catch (error) {
+    await pool.end({ timeout: 5 });
+    throw error;
+  }
+  return new PostgresDatabase(pool);
+}
+
+interface RunRow {
+  run_uuid: string;
+  experiment_id: number | string;
+  artifact_uri: string | null;
+  lifecycle_stage: string;
+  deleted_time: number | string | null;
+}
+
+interface ExperimentRow {
+  experiment_id: number | string;
+  name: string;
+  lifecycle_stage: string;
+  last_update_time: number | string | null;
+}
+
+const toRun = (r: RunRow): GcRun => ({
+  runId: r.run_uuid,
+  experimentId: String(r.experiment_id),
+  artifactUri: r.artifact_uri ?? "",
+});
+
+function experimentIdNumber(id: string): number {
+  if (!/^\d+$/.test(id)) throw new GcError(`invalid experiment id '${id}'`);
+  return Number(id);
+}
+
+/** What gc would remove; refuses (changing nothing) when a named run or experiment may not go. */
+export async function planGc(db: Database, selection: GcSelection): Promise<GcPlan> {
+  const threshold =
+    selection.olderThanMs === undefined ? undefined : (selection.now ?? Date.now()) - selection.olderThanMs;
+  const oldEnough = (time: number | string | null): boolean =>
+    threshold === undefined || (time !== null && Number(time) <= threshold);
+  const limited = selection.runIds !== undefined || selection.experimentIds !== undefined;
+
+  let experiments: ExperimentRow[];
+  if (selection.experimentIds !== undefined) {
+    const ids = selection.experimentIds.map(experimentIdNumber);
+    experiments = ids.length
+      ? await db.all<ExperimentRow>(sql`
+          SELECT experiment_id, name, lifecycle_stage, last_update_time FROM experiments
+          WHERE experiment_id IN ${list(ids)} ORDER BY experiment_id`)
+      : [];
+    for (const id of ids) {
+      const row = experiments.find((e) => Number(e.experiment_id) === id);
+      if (!row) throw new GcError(`experiment ${id} does not exist`);
+      if (row.lifecycle_stage !== "deleted") {
+        throw new GcError(
+          `experiment ${id} is not in the deleted lifecycle stage; only deleted experiments can be removed`,
+        );
+      }
+      if (!oldEnough(row.last_update_time)) throw new GcError(`experiment ${id} was deleted too recently`);
+    }
+  } else if (!limited) {
+    experiments = (
+      await db.all<ExperimentRow>(sql`
+        SELECT experiment_id, name, lifecycle_stage, last_update_time FROM experiments
+        WHERE lifecycle_stage = 'deleted' ORDER BY experiment_id`)
+    ).filter((e) => oldEnough(e.last_update_time));
+  } else {
+    experiments = [];
+  }
+
+  let runs: RunRow[] = [];
+  const columns = sql`run_uuid, experiment_id, artifact_uri, lifecycle_stage, deleted_time`;
+  if (selection.runIds !== undefined) {
+    const ids = [...new Set(selection.runIds)];
+    const rows = ids.length
+      ? await db.all<RunRow>(sql`SELECT ${columns} FROM runs WHERE run_uuid IN ${list(ids)}`)
+      : [];
+    for (const id of ids) {
+      const row = rows.find((r) => r.run_uuid === id);
+      if (!row) throw new GcError(`run ${id} does not exist`);
+      if (row.lifecycle_stage !== "deleted") {
+        throw new GcError(`run ${id} is not in the deleted lifecycle stage; only deleted runs can be removed`);
+      }
+      if (!oldEnough(row.deleted_time)) throw new GcError(`run ${id} was deleted too recently`);
+    }
+    runs = rows;
+  } else if (!limited) {
+    runs = (
+      await db.all<RunRow>(sql`SELECT ${columns} FROM runs WHERE lifecycle_stage = 'deleted'`)
+    ).filter((r) => oldEnough(r.deleted_time));
+  }
+  // An experiment goes with all of its runs, whatever their stage: they reference it.
+  if (experiments.length > 0) {
+    const ids = experiments.map((e) => Number(e.experiment_id));
+    runs.push(...(await db.all<RunRow>(sql`SELECT ${columns} FROM runs WHERE experiment_id IN ${list(ids)}`)));
+  }
+  const unique = new Map(runs.map((r) => [r.run_uuid, r]));
+  return {
+    runs: [...unique.values()].map(toRun).sort((a, b) => a.experimentId.localeCompare(b.experimentId) || a.runId.localeCompare(b.runId)),
+    experiments: experiments.map((e) => ({ experimentId: String(e.experiment_id), name: e.name })),
+  };
+}
+
+async function runAll(tx: Database, statements: Sql[]): Promise<void> {
+  for (const statement of statements) await tx.run(statement);
+}
+
+/** Removes one run and everything that hangs off it, in one transaction. */
+export async function hardDeleteRun(db: Database, runId: string): Promise<void> {
+  await db.transaction((tx) =>
+    runAll(tx, [
+      sql`DELETE FROM metrics WHERE run_uuid = ${runId}`,
+      sql`DELETE FROM latest_metrics WHERE run_uuid = ${runId}`,
+      sql`DELETE FROM params WHERE run_uuid = ${runId}`,
+      sql`DELETE FROM tags WHERE run_uuid = ${runId}`,
+      sql`DELETE FROM logged_model_metrics WHERE run_id = ${runId}`,
+      sql`DELETE FROM input_tags WHERE input_uuid IN (
+            SELECT input_uuid FROM inputs
+            WHERE (destination_type = 'RUN' AND destination_id = ${runId})
+               OR (source_type = 'RUN_OUTPUT' AND source_id = ${runId}))`,
+      sql`DELETE FROM inputs
+          WHERE (destination_type = 'RUN' AND destination_id = ${runId})
+             OR (source_type = 'RUN_OUTPUT' AND source_id = ${runId})`,
+      sql`DELETE FROM runs WHERE run_uuid = ${runId}`,
+    ]),
+  );
+}
+
+/**
+ * Removes one experiment whose runs are already gone: its tags, datasets (and their inputs), and
+ * the MLflow 3 rows that reference it (traces, logged models, scorers); their own children follow
+ * through the cascades MLflow declares on those tables.
+ */
+export async function hardDeleteExperiment(db: Database, experimentId: string): Promise<void> {
+  const id = experimentIdNumber(experimentId);
+  await db.transaction(async (tx) => {
+    const left = await tx.all(sql`SELECT run_uuid FROM runs WHERE experiment_id = ${id} LIMIT 1`);
+    if (left.length > 0) throw new GcError(`experiment ${id} still has runs; it is kept`);
+    const datasetInputs = sql`
+      SELECT input_uuid FROM inputs WHERE source_type = 'DATASET'
+        AND source_id IN (SELECT dataset_uuid FROM datasets WHERE experiment_id = ${id})`;
+    await runAll(tx, [
+      sql`DELETE FROM input_tags WHERE input_uuid IN (${datasetInputs})`,
+      sql`DELETE FROM inputs WHERE input_uuid IN (${datasetInputs})`,
+      sql`DELETE FROM datasets WHERE experiment_id = ${id}`,
+      sql`DELETE FROM experiment_tags WHERE experiment_id = ${id}`,
+      sql`DELETE FROM spans WHERE experiment_id = ${id}`,
+      sql`DELETE FROM trace_info WHERE experiment_id = ${id}`,
+      sql`DELETE FROM logged_model_metrics WHERE experiment_id = ${id}`,
+      sql`DELETE FROM logged_model_params WHERE experiment_id = ${id}`,
+      sql`DELETE FROM logged_model_tags WHERE experiment_id = ${id}`,
+      sql`DELETE FROM logged_models WHERE experiment_id = ${id}`,
+      sql`DELETE FROM online_scoring_configs WHERE experiment_id = ${id}`,
+      sql`DELETE FROM scorers WHERE experiment_id = ${id}`,
+      sql`DELETE FROM experiments WHERE experiment_id = ${id}`,
+    ]);
+  });
+}
