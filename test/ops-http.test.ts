@@ -4,7 +4,8 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startFml, type FmlServer } from "./helpers/server.ts";
+import postgres from "postgres";
+import { isPostgresReachable, postgresAdminUrl, startFml, type FmlServer } from "./helpers/server.ts";
 
 /** Parses the text exposition format strictly enough to catch a malformed line. */
 function parsePrometheus(text: string): Map<string, number> {
@@ -132,3 +133,25 @@ describe("text request log and SIGHUP", () => {
     }
   });
 });
+
+describe.skipIf(!(await isPostgresReachable()))(
+  `/ready on PostgreSQL${(await isPostgresReachable()) ? "" : " (skipped: PostgreSQL not reachable)"}`,
+  () => {
+    test("/ready turns 503 with the reason when the database goes away, while /health stays 200", async () => {
+      const fml = await startFml({ backend: "postgresql" });
+      try {
+        expect((await fetch(`${fml.url}/ready`)).status).toBe(200);
+        const name = new URL(fml.databaseUri).pathname.slice(1);
+        const admin = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
+        await admin.unsafe(`DROP DATABASE ${name} WITH (FORCE)`);
+        await admin.end();
+        const ready = await fetch(`${fml.url}/ready`);
+        expect(ready.status).toBe(503);
+        expect(await ready.text()).toStartWith("database not ready: ");
+        expect((await fetch(`${fml.url}/health`)).status).toBe(200);
+      } finally {
+        await fml.stop();
+      }
+    });
+  },
+);
