@@ -192,10 +192,13 @@ function counted(stream: ReadableStream<Uint8Array>, count: (bytes: number) => v
   );
 }
 
+/** Label values come from fixed sets, so a client cannot grow the series without bound. */
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 export function metricsMiddleware(metrics: FmlMetrics): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
-    const method = c.req.method;
+    const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
     const path = c.req.path;
     if ((method === "PUT" || method === "POST") && ARTIFACT_IN.test(path) && c.req.raw.body) {
       const body = counted(c.req.raw.body, (n) => metrics.artifactBytes.inc({ direction: "in" }, n));
