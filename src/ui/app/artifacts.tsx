@@ -48,6 +48,15 @@ export function parseCsv(text: string, separator = ","): string[][] {
   return rows;
 }
 
+/** Folder and file glyphs drawn inline: emoji fonts are missing on many machines. */
+function Icon(props: { dir: boolean }) {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+      {props.dir ? <path d="M1.5 3.5h5l1.5 1.5h6.5v8h-13z" /> : <path d="M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3" />}
+    </svg>
+  );
+}
+
 function Preview(props: { runId: string; file: FileInfo }) {
   const { runId, file } = props;
   const name = file.path.split("/").pop() ?? file.path;
@@ -148,7 +157,7 @@ export function ArtifactBrowser(props: { runId: string; artifactUri?: string }) 
                 data-path={f.path}
                 onClick={() => (f.is_dir ? (setDir(f.path), setFile(undefined)) : setFile(f))}
               >
-                {f.is_dir ? "📁 " : "📄 "}
+                <Icon dir={Boolean(f.is_dir)} />
                 {f.path.split("/").pop()}
               </button>
               {!f.is_dir && <span class="muted small"> {formatSize(f.file_size)}</span>}

@@ -46,7 +46,7 @@ const quote = (key: string) => "`" + key.replaceAll("`", "") + "`";
 
 const fixedColumns: Column[] = [
   { id: "status", label: "Status", width: 90, orderBy: "attributes.status", value: (r) => r.run.info.status },
-  { id: "start", label: "Start time", width: 150, orderBy: "attributes.start_time", value: (r) => r.run.info.start_time },
+  { id: "start", label: "Start time", width: 165, orderBy: "attributes.start_time", value: (r) => r.run.info.start_time },
   { id: "duration", label: "Duration", width: 80, value: (r) => runDuration(r.run.info) },
   { id: "user", label: "User", width: 100, orderBy: "attributes.user_id", value: (r) => r.run.info.user_id },
   { id: "source", label: "Source", width: 140, orderBy: "tags.`mlflow.source.name`", value: (r) => r.tags.get("mlflow.source.name")?.split("/").pop() },
@@ -70,6 +70,8 @@ function renderCell(column: Column, row: Row): string {
 }
 
 const rowHeight = 30;
+/** A small first page shows rows at once; the rest come in the server's full pages of 1000. */
+const firstPageSize = 100;
 const pageSize = 1000;
 
 /** Loads every run of the search, the first page at once and the rest in the background. */
@@ -88,7 +90,7 @@ function useRunSearch(experimentId: string, filter: string, orderBy: string[], v
           filter: filter || undefined,
           order_by: orderBy,
           run_view_type: view,
-          max_results: pageSize,
+          max_results: token ? pageSize : firstPageSize,
           page_token: token,
         });
         if (cancelled) return;
@@ -219,8 +221,8 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
       observer.disconnect();
     };
   }, [scroller.current]);
-  const first = Math.max(0, Math.floor(viewport.top / rowHeight) - 10);
-  const last = Math.min(display.length, Math.ceil((viewport.top + viewport.height) / rowHeight) + 10);
+  const first = Math.max(0, Math.floor(viewport.top / rowHeight) - 5);
+  const last = Math.min(display.length, Math.ceil((viewport.top + viewport.height) / rowHeight) + 5);
 
   const template = `36px 240px ${columns.map((c) => c.width + "px").join(" ")}`;
   const width = 36 + 240 + columns.reduce((n, c) => n + c.width, 0);
@@ -367,7 +369,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
             </div>
             {display.slice(first, last).map(({ row, depth, childCount }, i) => (
               <div
-                key={row.id}
+                key={(first + i) % 256}
                 class={"vrow run-row" + (selected.has(row.id) ? " selected" : "") + (row.run.info.lifecycle_stage === "deleted" ? " deleted" : "")}
                 data-run-id={row.id}
                 style={{ gridTemplateColumns: template, width: `${width}px`, transform: `translateY(${(first + i + 1) * rowHeight}px)` }}
