@@ -21,8 +21,21 @@ export function requestId(incoming: string | undefined): string {
   return incoming && SANE_ID.test(incoming) ? incoming : crypto.randomUUID();
 }
 
+/** Lines written in one go per event-loop turn: one write call for many requests under load. */
+function batchedStderr(): (line: string) => void {
+  let pending: string[] = [];
+  const flush = (): void => {
+    const text = pending.join("\n") + "\n";
+    pending = [];
+    process.stderr.write(text);
+  };
+  return (line) => {
+    if (pending.push(line) === 1) setImmediate(flush);
+  };
+}
+
 export function requestLog(options: RequestLogOptions): MiddlewareHandler {
-  const write = options.write ?? ((line: string) => process.stderr.write(line + "\n"));
+  const write = options.write ?? batchedStderr();
   return async (c, next) => {
     const started = performance.now();
     const id = requestId(c.req.header("x-request-id"));
