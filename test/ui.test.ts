@@ -16,6 +16,8 @@ import { repoRoot, startFml, type FmlServer } from "./helpers/server.ts";
 const chromiumPath = "/usr/bin/chromium";
 const hasChromium = existsSync(chromiumPath);
 const outputDir = join(repoRoot, "test/output");
+/** Browser steps on a busy 2-core machine can be slow; a timed-out test would kill the shared server. */
+const browserTimeout = 30000;
 
 test("src/ui/assets.generated.ts is up to date with src/ui (run `bun scripts/build-ui.ts`)", async () => {
   expect(readFileSync(generatedPath, "utf8") === (await buildUiModule())).toBe(true);
@@ -135,7 +137,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await context?.close();
     await server?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
-  });
+  }, browserTimeout);
 
   test("the experiments list shows every experiment and links to its runs", async () => {
     await page.goto(server.url + "/");
@@ -143,7 +145,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(await page.getByRole("link", { name: "empty-experiment" }).count()).toBe(1);
     expect(await page.getByRole("link", { name: "Default" }).count()).toBe(1);
     await page.screenshot({ path: join(outputDir, "experiments.png") });
-  });
+  }, browserTimeout);
 
   test("an empty experiment says how to point the MLflow client here", async () => {
     await page.getByRole("link", { name: "empty-experiment" }).click();
@@ -151,7 +153,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(await page.getByText(`mlflow.set_tracking_uri("${server.url}")`).count()).toBe(1);
     await page.goBack();
     await page.getByRole("link", { name: "mnist-sweep" }).waitFor();
-  });
+  }, browserTimeout);
 
   test("the runs table nests children under their parent and filters with MLflow search syntax", async () => {
     await page.getByRole("link", { name: "mnist-sweep" }).click();
@@ -173,7 +175,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
 
     await page.goBack();
     await page.waitForFunction(() => document.querySelectorAll(".run-row").length === 2);
-  });
+  }, browserTimeout);
 
   test("sorting by a metric column asks the server for that order", async () => {
     await page.goto(`${server.url}/#/experiments/${seeded.experimentId}?sort=m:loss:asc&cols=m:loss,p:lr`);
@@ -181,7 +183,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.waitForFunction(() => document.querySelectorAll(".run-row").length === 5);
     // loss falls with lr; children stay under their parent
     expect(await page.locator(".run-row a").allTextContents()).toEqual(["sweep-parent", "lr-0.3", "lr-0.03", "lr-0.01", "baseline"]);
-  });
+  }, browserTimeout);
 
   test("a run page shows overview, rendered description, params and a chart with every point", async () => {
     await page.goto(`${server.url}/#/runs/${seeded.runs["sweep-parent"]}`);
@@ -199,7 +201,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(await page.locator('.chart[data-metric="loss"]').getAttribute("data-points")).toBe("50");
     expect(await page.locator('.chart[data-metric="loss"] canvas').count()).toBe(1);
     await page.screenshot({ path: join(outputDir, "run-charts.png") });
-  });
+  }, browserTimeout);
 
   test("the description can be edited and is stored as mlflow.note.content", async () => {
     await page.goto(`${server.url}/#/runs/${seeded.runs.baseline}`);
@@ -209,7 +211,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.locator(".markdown em").waitFor();
     const run = await server.api<any>("GET", "runs/get", { run_id: seeded.runs.baseline });
     expect(run.body.run.data.tags.find((t: any) => t.key === "mlflow.note.content").value).toBe("Baseline with *tiny* lr");
-  });
+  }, browserTimeout);
 
   test("comparing two runs overlays their charts and highlights differing params", async () => {
     await page.goto(`${server.url}/#/experiments/${seeded.experimentId}`);
@@ -224,7 +226,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.locator('.chart[data-metric="loss"][data-points]').waitFor();
     expect(await page.locator('.chart[data-metric="loss"]').getAttribute("data-points")).toBe("100");
     await page.screenshot({ path: join(outputDir, "compare.png"), fullPage: true });
-  });
+  }, browserTimeout);
 
   test("the artifact browser previews CSV as a table and JSON pretty-printed", async () => {
     if (!artifactsServed) {
@@ -241,10 +243,84 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.locator('.artifact-entry[data-path="config/params.json"]').click();
     await page.locator(".artifact-text").waitFor();
     expect(await page.locator(".artifact-text").textContent()).toContain('"layers": [\n    64,');
-  });
+  }, browserTimeout);
 
-  test("the models page answers even with no registered model", async () => {
+  test("experiments can be created, renamed, deleted and restored", async () => {
+    await page.goto(`${server.url}/#/experiments`);
+    await page.getByPlaceholder("New experiment name").fill("scratch");
+    await page.getByRole("button", { name: "Create" }).click();
+    const row = page.locator("table.experiments tr", { hasText: "scratch" });
+    await row.waitFor();
+    await row.getByRole("button", { name: "Rename" }).click();
+    const editing = page.locator("table.experiments tr:has(input)");
+    await editing.locator("input").fill("scratch-2");
+    await editing.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("link", { name: "scratch-2" }).waitFor();
+    await page.locator("table.experiments tr", { hasText: "scratch-2" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("link", { name: "scratch-2" }).waitFor({ state: "detached" });
+    await page.getByLabel("Lifecycle").selectOption("DELETED_ONLY");
+    await page.locator("table.experiments tr", { hasText: "scratch-2" }).getByRole("button", { name: "Restore" }).click();
+    await page.getByText("No deleted experiments.").waitFor();
+    const found = await server.api<any>("GET", "experiments/get-by-name", { experiment_name: "scratch-2" });
+    expect(found.body.experiment.lifecycle_stage).toBe("active");
+  }, browserTimeout);
+
+  test("runs are deleted and restored from the table, and the selection lives in the URL", async () => {
+    await page.goto(`${server.url}/#/experiments/${seeded.experimentId}`);
+    await page.getByLabel("Select baseline").check();
+    await page.waitForFunction((id) => location.hash.includes(`sel=${id}`), seeded.runs.baseline);
+    await page.reload();
+    await page.locator(".run-row").first().waitFor();
+    expect(await page.getByLabel("Select baseline").isChecked()).toBe(true);
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.waitForFunction(() => document.querySelectorAll(".run-row").length === 4);
+    expect((await server.api<any>("GET", "runs/get", { run_id: seeded.runs.baseline })).body.run.info.lifecycle_stage).toBe("deleted");
+    await page.getByLabel("Lifecycle").selectOption("DELETED_ONLY");
+    await page.getByLabel("Select baseline").check();
+    await page.getByRole("button", { name: "Restore" }).click();
+    await page.getByText("No deleted runs in this experiment.").waitFor();
+    expect((await server.api<any>("GET", "runs/get", { run_id: seeded.runs.baseline })).body.run.info.lifecycle_stage).toBe("active");
+  }, browserTimeout);
+
+  test("a running run refreshes itself: a metric logged later appears without reload", async () => {
+    const run = (await server.api<any>("POST", "runs/create", { experiment_id: seeded.experimentId, run_name: "live", start_time: Date.now() })).body.run;
+    await page.goto(`${server.url}/#/runs/${run.info.run_id}`);
+    await page.getByText("No metrics logged.").waitFor();
+    await server.api("POST", "runs/log-metric", { run_id: run.info.run_id, key: "live_loss", value: 0.25, timestamp: Date.now(), step: 1 });
+    await page.getByTestId("metrics").getByText("live_loss").waitFor({ timeout: 10000 });
+  }, browserTimeout);
+
+  test("the registry pages list models with versions, stages and aliases", async () => {
+    const created = await server.api("POST", "registered-models/create", { name: "digits-classifier" });
+    if (created.status === 404) {
+      await page.goto(`${server.url}/#/models`);
+      await page.getByText("not available").waitFor();
+      return;
+    }
+    await server.api("POST", "model-versions/create", { name: "digits-classifier", source: `runs:/${seeded.runs["lr-0.3"]}/model`, run_id: seeded.runs["lr-0.3"] });
+    await server.api("POST", "model-versions/create", { name: "digits-classifier", source: `runs:/${seeded.runs.baseline}/model`, run_id: seeded.runs.baseline });
+    await server.api("POST", "model-versions/transition-stage", { name: "digits-classifier", version: "1", stage: "Production", archive_existing_versions: false });
+    await server.api("POST", "registered-models/alias", { name: "digits-classifier", alias: "champion", version: "1" });
     await page.goto(`${server.url}/#/models`);
-    await page.getByText(/No registered models yet|not available/).waitFor();
-  });
+    await page.getByRole("link", { name: "digits-classifier" }).click();
+    await page.locator("table.grid tbody tr").nth(1).waitFor();
+    const rows = await page.locator("table.grid tbody tr").allTextContents();
+    expect(rows[0]).toStartWith("v2None");
+    expect(rows[1]).toContain("Production");
+    expect(rows[1]).toContain("@champion");
+    await page.screenshot({ path: join(outputDir, "model.png") });
+  }, browserTimeout);
+
+  test("dark mode is readable", async () => {
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${server.url}/#/compare?runs=${seeded.runs.baseline},${seeded.runs["lr-0.3"]}`);
+    await page.locator('.chart[data-metric="loss"][data-points] canvas').waitFor();
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe("rgb(15, 17, 21)");
+    await page.screenshot({ path: join(outputDir, "compare-dark.png"), fullPage: true });
+    await page.goto(`${server.url}/#/experiments/${seeded.experimentId}`);
+    await page.locator(".run-row").first().waitFor();
+    await page.screenshot({ path: join(outputDir, "runs-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+  }, browserTimeout);
 });
