@@ -77,12 +77,13 @@ export const gcCommand = defineCommand({
       s3EndpointUri: text(args["s3-endpoint-uri"], env.FML_S3_ENDPOINT_URI ?? env.MLFLOW_S3_ENDPOINT_URL),
     };
     const olderThan = text(args["older-than"], undefined);
+    const olderThanMs = olderThan === undefined ? undefined : parseDuration(olderThan, "--older-than");
     const dryRun = args["dry-run"] === true;
 
     const db = await openGcDatabase(database);
     try {
       const plan = await planGc(db, {
-        olderThanMs: olderThan === undefined ? undefined : parseDuration(olderThan, "--older-than"),
+        olderThanMs,
         runIds: ids(args["run-ids"]),
         experimentIds: ids(args["experiment-ids"]),
       });
