@@ -48,6 +48,10 @@ async function counts(uri: string): Promise<Record<string, number>> {
 }
 
 function gc(fml: FmlServer, ...args: string[]): { code: number; out: string; err: string } {
+  return gcWith(fml, {}, ...args);
+}
+
+function gcWith(fml: FmlServer, env: Record<string, string>, ...args: string[]): { code: number; out: string; err: string } {
   const result = Bun.spawnSync(
     [
       process.execPath,
@@ -59,7 +63,7 @@ function gc(fml: FmlServer, ...args: string[]): { code: number; out: string; err
       join(fml.dir, "mlartifacts"),
       ...args,
     ],
-    { cwd: fml.dir, env: { ...process.env, FML_LOG_LEVEL: "warn" } },
+    { cwd: fml.dir, env: { ...process.env, FML_LOG_LEVEL: "warn", ...env } },
   );
   return { code: result.exitCode ?? -1, out: result.stdout.toString(), err: result.stderr.toString() };
 }
@@ -187,3 +191,50 @@ for (const backend of await backends()) {
     });
   });
 }
+
+describe("fml gc when artifacts cannot be removed", () => {
+  test("an unreachable store keeps that run (exit 1) while gc goes on; an unsupported scheme does not block", async () => {
+    const fml = await startFml();
+    try {
+      const create = async (name: string, artifactLocation?: string): Promise<{ experimentId: string; runId: string }> => {
+        const e = await fml.api<{ experiment_id: string }>("POST", "experiments/create", {
+          name,
+          ...(artifactLocation ? { artifact_location: artifactLocation } : {}),
+        });
+        expect(e.status).toBe(200);
+        const r = await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", {
+          experiment_id: e.body.experiment_id,
+        });
+        await fml.api("POST", "runs/delete", { run_id: r.body.run.info.run_id });
+        return { experimentId: e.body.experiment_id, runId: r.body.run.info.run_id };
+      };
+      const remote = await create("remote", "s3://fml-gc-unreachable/mlflow");
+      const odd = await create("odd", "hdfs://namenode/mlflow");
+      const local = await create("local");
+      await fml.api("POST", "experiments/delete", { experiment_id: remote.experimentId });
+      expect(await fml.kill("SIGTERM")).toBe(0);
+
+      const unreachable = {
+        FML_S3_ENDPOINT_URI: "http://127.0.0.1:9",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_REGION: "us-east-1",
+      };
+      const result = gcWith(fml, unreachable);
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(
+        `run ${remote.runId} kept: cannot remove its artifacts at s3://fml-gc-unreachable/mlflow/${remote.runId}/artifacts: `,
+      );
+      expect(result.err).toContain(`experiment ${remote.experimentId} kept: some of its runs could not be removed`);
+      expect(result.err).toContain(`artifacts of run ${odd.runId} left in place`);
+      expect(result.out).toContain(`Run with ID ${odd.runId} has been permanently deleted.`);
+      expect(result.out).toContain(`Run with ID ${local.runId} has been permanently deleted.`);
+      const runs = (await query(fml.databaseUri, "SELECT run_uuid FROM runs")).map((r) => r.run_uuid);
+      expect(runs).toEqual([remote.runId]);
+      const experiments = (await query(fml.databaseUri, "SELECT name FROM experiments ORDER BY experiment_id")).map((r) => r.name);
+      expect(experiments).toEqual(["Default", "remote", "odd", "local"]);
+    } finally {
+      await fml.stop();
+    }
+  }, 60_000);
+});
