@@ -51,10 +51,10 @@ test("bench --quick --backend sqlite reports every workload", async () => {
     expect(sqlite.bulkInterval).toMatchObject({ missing: expect.any(Boolean) });
     if (!sqlite.bulkInterval.missing) expect(sqlite.bulkInterval).toMatchObject({ latency, points: expect.any(Number) });
     expect(sqlite.footprint).toMatchObject({ startToHealthMs: expect.any(Number), idleRssMb: expect.any(Number) });
-    for (const ceiling of [sqlite.ceiling, sqlite.ceilingBigTransactions]) {
+    for (const ceiling of [sqlite.ceiling, sqlite.ceilingBigTransactions, sqlite.ceilingGroupCommit]) {
       expect(ceiling).toMatchObject({ pointsPerSecond: expect.any(Number), rowsPerTransaction: expect.any(Number), stored: expect.any(Number) });
     }
-    expect(sqlite.ingestRatio).toMatchObject({ ofCeiling: expect.any(Number), ofBigTransactionCeiling: expect.any(Number) });
+    expect(sqlite.ingestRatio).toMatchObject({ ofCeiling: expect.any(Number), ofBigTransactionCeiling: expect.any(Number), ofGroupCommitCeiling: expect.any(Number) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,12 +2,15 @@
  * The ceiling: workload 1's rows inserted straight into a fresh database with MLflow's schema, by
  * the driver fml uses, in one process and with fml's statements: per transaction, the run's
  * lifecycle check, 1,000 metric rows (multi-row VALUES on SQLite, unnest of array literals on
- * PostgreSQL) and the latest_metrics upsert. `batchesPerTransaction` > 1 is the big-transaction
- * variant. Prints one JSON result:
+ * PostgreSQL) and the latest_metrics upsert. Big-transaction variants put `batchesPerTransaction`
+ * batches in one transaction, either from one run (`shape: "run"`, one transaction per client as
+ * now) or one batch from each of the runs in turn (`shape: "group"`, a single writer: what a
+ * group-committing fml would send). Prints one JSON result:
  *
  *   bun scripts/bench/ceiling.ts '{"backend":"sqlite","location":"/tmp/x.db","durationMs":5000}'
  */
 
+import type postgres from "postgres";
 import { headSchema, openPg, openSqliteFile, pgArray, type Backend } from "./db.ts";
 
 export interface CeilingSpec {
@@ -17,6 +20,7 @@ export interface CeilingSpec {
   durationMs: number;
   clients?: number;
   batchesPerTransaction?: number;
+  shape?: "run" | "group";
   /** PostgreSQL connections (fml's default pool is 10). */
   poolMax?: number;
 }
@@ -80,11 +84,11 @@ async function sqliteCeiling(spec: CeilingSpec) {
   const deadline = started + spec.durationMs;
   // Round-robin over the runs, as 20 clients queued behind one writer would be served.
   for (let turn = 0; performance.now() < deadline; turn++) {
-    const c = turn % ids.length;
-    const runId = ids[c] as string;
     db.exec("BEGIN IMMEDIATE");
-    check.get(runId);
     for (let b = 0; b < perTx; b++) {
+      const c = spec.shape === "group" ? b % ids.length : turn % ids.length;
+      const runId = ids[c] as string;
+      if (b === 0 || spec.shape === "group") check.get(runId);
       const { rows, latest: newest } = batch(runId, steps[c]!++, now);
       insert.run(...bind(rows));
       latest.run(...bind(newest));
@@ -124,17 +128,22 @@ async function postgresCeiling(spec: CeilingSpec) {
   let transactions = 0;
   const started = performance.now();
   const deadline = started + spec.durationMs;
+  const steps = ids.map(() => 0);
+  const writeBatch = async (tx: postgres.TransactionSql, c: number) => {
+    const runId = ids[c] as string;
+    await tx.unsafe("SELECT lifecycle_stage FROM runs WHERE run_uuid = $1", [runId], { prepare: true });
+    const { rows, latest } = batch(runId, steps[c]!++, now);
+    await tx.unsafe(insertText, arrays(rows), { prepare: true });
+    await tx.unsafe(latestText, arrays(latest), { prepare: true });
+    points += rows.length;
+  };
+  // "group": one writer, each transaction one batch from each run; otherwise one client per run.
+  const writers = spec.shape === "group" ? [0] : ids.map((_, c) => c);
   await Promise.all(
-    ids.map(async (runId) => {
-      for (let i = 0; performance.now() < deadline; ) {
+    writers.map(async (c) => {
+      while (performance.now() < deadline) {
         await sql.begin(async (tx) => {
-          await tx.unsafe("SELECT lifecycle_stage FROM runs WHERE run_uuid = $1", [runId], { prepare: true });
-          for (let b = 0; b < perTx; b++) {
-            const { rows, latest } = batch(runId, i++, now);
-            await tx.unsafe(insertText, arrays(rows), { prepare: true });
-            await tx.unsafe(latestText, arrays(latest), { prepare: true });
-            points += rows.length;
-          }
+          for (let b = 0; b < perTx; b++) await writeBatch(tx, spec.shape === "group" ? b % ids.length : c);
         });
         transactions++;
       }
