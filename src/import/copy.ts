@@ -6,7 +6,7 @@
 
 import type { DatabaseTarget } from "../config.ts";
 import { toBoolean, type Database, type Row } from "../store/database.ts";
-import { join, sql, type Sql, type SqlValue } from "../store/sql.ts";
+import { join, Sql, sql, type SqlValue } from "../store/sql.ts";
 import {
   identifier,
   ImportError,
@@ -186,21 +186,39 @@ function bindValue(value: unknown, isBoolean: boolean): SqlValue {
   return value as SqlValue;
 }
 
+/**
+ * One multi-row INSERT per `rowsPerInsert` rows. The statement is assembled as text pieces plus a
+ * flat value list rather than one fragment per value: a million rows are seven million values.
+ */
 async function insertRows(tx: Database, plan: TablePlan, rows: readonly Row[]): Promise<number> {
   let written = 0;
-  const names = join(plan.columns.map((c) => identifier(c)), ", ");
+  const head = sql`INSERT INTO ${identifier(plan.table)} (${join(plan.columns.map((c) => identifier(c)), ", ")}) VALUES `;
+  const tail = sql` ${plan.conflict}`;
   for (const part of chunk(rows, plan.rowsPerInsert)) {
-    const values = part.map(
-      (row) =>
-        sql`(${join(
-          plan.columns.map((c) => sql`${bindValue(row[c], plan.booleanColumns.has(c))}`),
-          ", ",
-        )})`,
-    );
-    written += await tx.run(sql`
-      INSERT INTO ${identifier(plan.table)} (${names}) VALUES ${join(values, ", ")} ${plan.conflict}`);
+    const values: SqlValue[] = [];
+    for (const row of part) {
+      for (const c of plan.columns) values.push(bindValue(row[c], plan.booleanColumns.has(c)));
+    }
+    written += await tx.run(sql`${head}${valuesList(part.length, plan.columns.length, values)}${tail}`);
   }
   return written;
+}
+
+const valuesTemplates = new Map<string, string[]>();
+
+/** `(?, ?), (?, ?)` for `rows` × `columns` values, its text pieces cached per shape. */
+function valuesList(rows: number, columns: number, values: SqlValue[]): Sql {
+  const shape = `${rows}x${columns}`;
+  let strings = valuesTemplates.get(shape);
+  if (!strings) {
+    strings = ["("];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 1; c < columns; c++) strings.push(", ");
+      strings.push(r === rows - 1 ? ")" : "), (");
+    }
+    valuesTemplates.set(shape, strings);
+  }
+  return new Sql(strings, values);
 }
 
 /** Database errors while writing, as one line a user can act on. */

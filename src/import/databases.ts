@@ -97,7 +97,6 @@ class SqliteSnapshot implements SourceSnapshot {
         WHERE _rowid_ > ${after} ORDER BY _rowid_ LIMIT ${size}`);
       if (rows.length === 0) return;
       after = Number(rows[rows.length - 1]?.fml_rowid);
-      for (const row of rows) delete row.fml_rowid;
       yield rows;
       if (rows.length < size) return;
     }
