@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
-import { fetchHistories, type History } from "./history.ts";
+import { canFetchStepRange, fetchHistories, maxChartPoints, type History } from "./history.ts";
 
 export type XAxis = "step" | "wall" | "relative";
 
@@ -126,6 +126,7 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
 
   useEffect(() => {
     let cancelled = false;
+    if (!refresh) setHistories(undefined);
     fetchHistories(
       runs.map((r) => r.id),
       metricKey,
@@ -146,6 +147,31 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
     const data = buildData(runs, histories, settings);
     const axis = { stroke: cssVar("--fg-muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid") } };
     const time = settings.x === "wall";
+    // Zooming into steps of a sampled history fetches that step range again at full detail;
+    // double-click goes back to the whole history.
+    const sampled = [...histories.values()].some((h) => h.points.length >= maxChartPoints * 0.9);
+    let detailTimer: ReturnType<typeof setTimeout> | undefined;
+    let zoomed = false;
+    const zoomHook = (u: uPlot, scaleKey: string) => {
+      if (scaleKey !== "x" || settings.x !== "step" || !sampled || !canFetchStepRange() || zoomed) return;
+      const { min, max } = u.scales.x!;
+      const xs = data[0];
+      if (min === undefined || max === undefined || !xs.length || (min <= xs[0]! && max >= xs[xs.length - 1]!)) return;
+      zoomed = true;
+      clearTimeout(detailTimer);
+      detailTimer = setTimeout(() => {
+        const ids = runs.map((r) => r.id);
+        fetchHistories(ids, metricKey, { start: Math.max(0, Math.floor(min)), end: Math.ceil(max) })
+          .then((detail) => {
+            u.setData(buildData(runs, detail, settings), false);
+            u.setScale("x", { min, max });
+            const count = [...detail.values()].reduce((n, h) => n + h.points.length, 0);
+            el.parentElement?.setAttribute("data-zoom-points", String(count));
+          })
+          .catch(() => {})
+          .finally(() => (zoomed = false));
+      }, 150);
+    };
     const plot = new uPlot(
       {
         width: Math.max(200, el.clientWidth),
@@ -156,7 +182,8 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
           { ...axis, size: 60 },
         ],
         legend: { live: true },
-        cursor: { drag: { x: true, y: false } },
+        cursor: { drag: { x: true, y: false }, bind: { dblclick: () => () => null } },
+        hooks: { setScale: [zoomHook] },
         series: [
           { label: settings.x === "step" ? "step" : settings.x === "wall" ? "time" : "seconds" },
           ...runs.map((run, i) => ({
@@ -171,9 +198,17 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
       data,
       el,
     );
+    plot.over.addEventListener("dblclick", () => {
+      clearTimeout(detailTimer);
+      zoomed = true;
+      plot.setData(data, true);
+      el.parentElement?.removeAttribute("data-zoom-points");
+      zoomed = false;
+    });
     const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }));
     observer.observe(el);
     return () => {
+      clearTimeout(detailTimer);
       observer.disconnect();
       plot.destroy();
     };

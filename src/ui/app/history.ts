@@ -53,7 +53,12 @@ async function fullHistory(runId: string, key: string): Promise<History> {
   return { points: samplePoints(points, maxChartPoints), truncated: Boolean(token) };
 }
 
-export async function fetchHistories(runIds: string[], key: string): Promise<Map<string, History>> {
+/** Whether zooming can fetch finer samples of a step range from the server. */
+export function canFetchStepRange(): boolean {
+  return !bulkIntervalMissing;
+}
+
+export async function fetchHistories(runIds: string[], key: string, steps?: { start: number; end: number }): Promise<Map<string, History>> {
   const result = new Map<string, History>();
   if (!bulkIntervalMissing) {
     try {
@@ -62,6 +67,8 @@ export async function fetchHistories(runIds: string[], key: string): Promise<Map
           run_ids: runIds.slice(i, i + 100),
           metric_key: key,
           max_results: maxChartPoints,
+          start_step: steps?.start,
+          end_step: steps?.end,
         });
         for (const id of runIds.slice(i, i + 100)) result.set(id, { points: [], truncated: false });
         for (const m of body.metrics ?? []) result.get(m.run_id!)?.points.push(toPoint(m));

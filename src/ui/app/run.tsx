@@ -81,7 +81,8 @@ export function RunPage(props: { route: Route; runId: string }) {
   const [settings, setSettings] = useState(loadChartSettings);
   const [showSystemTags, setShowSystemTags] = useState(false);
   const result = useAsync(() => get<{ run: Run }>("runs/get", { run_id: runId }), [runId, tick]);
-  const run = result.value?.run;
+  // While another run loads, show nothing of the previous one.
+  const run = result.value?.run.info.run_id === runId ? result.value.run : undefined;
   const running = run?.info.status === "RUNNING";
   useEffect(() => {
     if (!running) return;
