@@ -25,11 +25,11 @@ describe("authentication", () => {
     fml = await startFml({
       args: ["--auth-username", "alice", "--auth-password", PASSWORD, "--auth-tokens-file", tokens],
     });
-  });
+  }, 60_000);
   afterAll(async () => {
     await fml.stop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const search = (authorization?: string) =>
     fetch(`${fml.url}/api/2.0/mlflow/experiments/search?max_results=1`, {
@@ -39,7 +39,7 @@ describe("authentication", () => {
   test("/health and /ready stay open", async () => {
     expect((await fetch(`${fml.url}/health`)).status).toBe(200);
     expect((await fetch(`${fml.url}/ready`)).status).toBe(200);
-  });
+  }, 60_000);
 
   test("missing credentials get 401 with WWW-Authenticate: Basic realm=\"fml\"", async () => {
     const response = await search();
@@ -48,7 +48,7 @@ describe("authentication", () => {
     expect(await response.text()).toContain("You are not authenticated");
     expect((await fetch(`${fml.url}/metrics`)).status).toBe(401);
     expect((await fetch(`${fml.url}/`)).status).toBe(401);
-  });
+  }, 60_000);
 
   test("a wrong password, a wrong user, a wrong token or a malformed header get 401", async () => {
     for (const header of [
@@ -65,7 +65,7 @@ describe("authentication", () => {
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toBe('Basic realm="fml"');
     }
-  });
+  }, 60_000);
 
   test("basic auth as MLflow clients send it is accepted", async () => {
     const response = await search(basic("alice", PASSWORD));
@@ -76,12 +76,12 @@ describe("authentication", () => {
       body: JSON.stringify({ name: "with-auth" }),
     });
     expect(created.status).toBe(200);
-  });
+  }, 60_000);
 
   test("bearer tokens whose hash is listed (with or without a name) are accepted", async () => {
     expect((await search(`Bearer ${TOKEN}`)).status).toBe(200);
     expect((await search("Bearer other-token")).status).toBe(200);
-  });
+  }, 60_000);
 
   test("neither the password nor a token appears in the logs", async () => {
     await Bun.sleep(100);
@@ -89,7 +89,7 @@ describe("authentication", () => {
     expect(fml.logs()).not.toContain(PASSWORD);
     expect(fml.logs()).not.toContain(TOKEN);
     expect(fml.logs()).not.toContain(btoa(`alice:${PASSWORD}`));
-  });
+  }, 60_000);
 });
 
 describe("authentication configuration errors", () => {
@@ -102,7 +102,7 @@ describe("authentication configuration errors", () => {
     const result = run(["--auth-username", "alice"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.toString()).toContain("--auth-username and --auth-password go together");
-  });
+  }, 60_000);
 
   test("a tokens file line that is not a SHA-256 digest is refused with its line number", () => {
     const dir = mkdtempSync(join(tmpdir(), "fml-auth-"));
@@ -115,7 +115,7 @@ describe("authentication configuration errors", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
 
 describe("shutdown timeout", () => {
@@ -145,5 +145,5 @@ describe("shutdown timeout", () => {
     } finally {
       await fml.stop();
     }
-  });
+  }, 60_000);
 });

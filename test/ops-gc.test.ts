@@ -119,10 +119,10 @@ for (const backend of await backends()) {
       expect((await fml.api("POST", "experiments/delete", { experiment_id: ids.gone })).status).toBe(200);
       // gc runs beside a stopped server here; the data stays.
       expect(await fml.kill("SIGTERM")).toBe(0);
-    });
+    }, 60_000);
     afterAll(async () => {
       await fml.stop();
-    });
+    }, 60_000);
 
     test("--dry-run lists the deleted run, the deleted experiment and its run, and changes nothing", async () => {
       const before = await counts(fml.databaseUri);
@@ -135,7 +135,7 @@ for (const backend of await backends()) {
       expect(result.out).toContain("dry run: 2 runs and 1 experiments would be removed; nothing changed");
       expect(await counts(fml.databaseUri)).toEqual(before);
       expect(existsSync(runDir(ids.keep as string, ids.a2 as string))).toBe(true);
-    });
+    }, 60_000);
 
     test("--older-than 1d keeps what was deleted moments ago", async () => {
       const before = await counts(fml.databaseUri);
@@ -143,7 +143,7 @@ for (const backend of await backends()) {
       expect(result.code).toBe(0);
       expect(result.out).toBe("");
       expect(await counts(fml.databaseUri)).toEqual(before);
-    });
+    }, 60_000);
 
     test("--run-ids naming an active run is refused and changes nothing", async () => {
       const before = await counts(fml.databaseUri);
@@ -154,7 +154,7 @@ for (const backend of await backends()) {
       expect(gc(fml, "--experiment-ids", ids.keep as string).err).toContain(
         `experiment ${ids.keep} is not in the deleted lifecycle stage`,
       );
-    });
+    }, 60_000);
 
     test("gc removes exactly the deleted entities, their rows and their artifacts", async () => {
       const before = await counts(fml.databaseUri);
@@ -188,7 +188,7 @@ for (const backend of await backends()) {
       expect(existsSync(runDir(ids.gone as string, ids.b1 as string))).toBe(false);
 
       expect(gc(fml).out).toBe(""); // nothing left to do
-    });
+    }, 60_000);
   });
 }
 

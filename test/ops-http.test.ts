@@ -34,16 +34,16 @@ describe("metrics, readiness and request logs", () => {
   let fml: FmlServer;
   beforeAll(async () => {
     fml = await startFml({ args: ["--log-format", "json"] });
-  });
+  }, 60_000);
   afterAll(async () => {
     await fml.stop();
-  });
+  }, 60_000);
 
   test("/ready answers 200 OK on a reachable database at head", async () => {
     const response = await fetch(`${fml.url}/ready`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("OK");
-  });
+  }, 60_000);
 
   test("/metrics parses as Prometheus text and counts requests, metric points and artifact bytes", async () => {
     const created = await fml.api<{ experiment_id: string }>("POST", "experiments/create", { name: "metrics" });
@@ -83,7 +83,7 @@ describe("metrics, readiness and request logs", () => {
     const artifactRoute = [...samples.keys()].find((k) => k.startsWith('fml_http_requests_total{method="PUT"'));
     expect(artifactRoute).toContain('route="/api/2.0/mlflow-artifacts/artifacts/*"'); // the pattern, not the path
     expect([...samples.keys()].some((k) => k.startsWith("fml_build_info{"))).toBe(true);
-  });
+  }, 60_000);
 
   test("every response carries X-Request-Id; a sane client id is kept and logged as one JSON line", async () => {
     const fresh = await fetch(`${fml.url}/health`);
@@ -110,7 +110,7 @@ describe("metrics, readiness and request logs", () => {
       status: 200,
     });
     expect(typeof entry.duration_ms).toBe("number");
-  });
+  }, 60_000);
 });
 
 describe("text request log and SIGHUP", () => {
@@ -131,7 +131,7 @@ describe("text request log and SIGHUP", () => {
     } finally {
       expect(await fml.stop()).toBe(0);
     }
-  });
+  }, 60_000);
 });
 
 describe.skipIf(!(await isPostgresReachable()))(
@@ -152,6 +152,6 @@ describe.skipIf(!(await isPostgresReachable()))(
       } finally {
         await fml.stop();
       }
-    });
+    }, 60_000);
   },
 );

@@ -34,7 +34,7 @@ test("a statement over the threshold is reported with its text and duration, not
   } finally {
     await db.close();
   }
-});
+}, 30_000);
 
 test("statements inside transactions and streamed results are timed as well", async () => {
   const { db, slow } = await timedDb(0);
@@ -54,4 +54,4 @@ test("statements inside transactions and streamed results are timed as well", as
   } finally {
     await db.close();
   }
-});
+}, 30_000);
