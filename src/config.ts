@@ -29,6 +29,8 @@ export interface ServerConfig {
   databasePoolMax: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Database statements slower than this are logged; 0 turns it off. */
+  databaseSlowThresholdMs: number;
   /** HTTP authentication; off when neither a username nor a tokens file is set. */
   auth: AuthConfig;
   /** After SIGTERM, exit anyway once this many milliseconds have passed. */
@@ -215,6 +217,11 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
     throw new ConfigError(`--log-format must be text or json, got '${logFormat}'`);
   }
 
+  const slow = pickString(flags, env, ["database-slow-threshold"], ["FML_DATABASE_SLOW_THRESHOLD"]) ?? "1000";
+  if (!/^\d+$/.test(slow)) {
+    throw new ConfigError(`--database-slow-threshold must be milliseconds (0 turns it off), got '${slow}'`);
+  }
+
   return {
     hostname: address.hostname,
     port: address.port,
@@ -232,6 +239,7 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
     databasePoolMax: Number(poolMax),
     logLevel,
     logFormat,
+    databaseSlowThresholdMs: Number(slow),
     auth: resolveAuth(flags, env, cwd),
     shutdownTimeoutMs: parseDuration(
       pickString(flags, env, ["shutdown-timeout"], ["FML_SHUTDOWN_TIMEOUT"]) ?? "30s",

@@ -6,9 +6,15 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 let threshold: number = order.info;
+let json = false;
 
 export function setLogLevel(level: LogLevel): void {
   threshold = order[level];
+}
+
+/** `json` writes one object a line (`time`, `level`, `msg`), for log collectors. */
+export function setLogFormat(format: "text" | "json"): void {
+  json = format === "json";
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -17,7 +23,12 @@ export function isLogLevel(value: string): value is LogLevel {
 
 function write(level: LogLevel, message: string): void {
   if (order[level] < threshold) return;
-  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+  const time = new Date().toISOString();
+  process.stderr.write(
+    json
+      ? `${JSON.stringify({ time, level, msg: message })}\n`
+      : `${time} ${level.toUpperCase()} ${message}\n`,
+  );
 }
 
 export const log = {

@@ -6,7 +6,7 @@
 
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
-import { log, setLogLevel } from "../log.ts";
+import { log, setLogFormat, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
 import { dbCommand } from "./db.ts";
 import { gcCommand } from "./gc.ts";
@@ -62,7 +62,11 @@ const serverArgs = {
   },
   "log-format": {
     type: "string",
-    description: "text or json, for the per-request log lines [env FML_LOG_FORMAT] (default text)",
+    description: "text or json, for every log line [env FML_LOG_FORMAT] (default text)",
+  },
+  "database-slow-threshold": {
+    type: "string",
+    description: "log database statements slower than this many ms, 0 = off [env FML_DATABASE_SLOW_THRESHOLD] (default 1000)",
   },
   "auth-username": {
     type: "string",
@@ -121,6 +125,7 @@ const server = defineCommand({
     rejectUnknownFlags(rawArgs, serverArgs);
     const config = resolveServerConfig(flagsFrom(args, serverArgs), process.env, process.cwd());
     setLogLevel(config.logLevel);
+    setLogFormat(config.logFormat);
     const running = await startServer(config);
     let signalled = false;
     const stop = (signal: string): void => {

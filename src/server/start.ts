@@ -7,6 +7,7 @@ import { maskPassword, type ServerConfig } from "../config.ts";
 import { log } from "../log.ts";
 import { serve } from "../runtime.ts";
 import { openStores } from "../store/open.ts";
+import { TimedDatabase, describeSlow } from "../store/timed-database.ts";
 import { version } from "../version.ts";
 import { mountUi } from "../ui/serve.ts";
 import { createApp } from "./app.ts";
@@ -32,6 +33,14 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     defaultArtifactRoot: config.defaultArtifactRoot,
     migrate: config.databaseMigrate,
     poolMax: config.databasePoolMax,
+    wrapDatabase:
+      config.databaseSlowThresholdMs > 0
+        ? (db) =>
+            new TimedDatabase(db, {
+              thresholdMs: config.databaseSlowThresholdMs,
+              onSlow: (statement) => log.warn(describeSlow(statement, config.databaseSlowThresholdMs)),
+            })
+        : undefined,
   });
   const artifacts = artifactRoutes({ store, config });
   const app = createApp({

@@ -16,6 +16,8 @@ export interface OpenStoreOptions {
   defaultArtifactRoot: string;
   migrate: boolean;
   poolMax: number;
+  /** Decorates the opened database, e.g. to time its statements. */
+  wrapDatabase?: (db: Database) => Database;
 }
 
 export class StoreOpenError extends Error {
@@ -29,7 +31,8 @@ export interface Stores {
 
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
 export async function openStores(options: OpenStoreOptions): Promise<Stores> {
-  const db = await openDatabase(options);
+  const opened = await openDatabase(options);
+  const db = options.wrapDatabase?.(opened) ?? opened;
   const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   await tracking.ensureDefaultExperiment();
   return { tracking, registry: new SqlRegistryStore(db) };
