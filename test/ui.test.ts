@@ -335,6 +335,14 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(rows[0]).toStartWith("v2None");
     expect(rows[1]).toContain("Production");
     expect(rows[1]).toContain("@champion");
+    await page.getByLabel("Stage of version 2").selectOption("Staging");
+    await page.getByLabel("Alias", { exact: true }).fill("challenger");
+    await page.getByLabel("Alias version").selectOption("2");
+    await page.getByRole("button", { name: "Set", exact: true }).click();
+    await page.getByText("@challenger").waitFor();
+    const v2 = await server.api<any>("GET", "model-versions/get", { name: "digits-classifier", version: "2" });
+    expect(v2.body.model_version.current_stage).toBe("Staging");
+    expect(v2.body.model_version.aliases).toEqual(["challenger"]);
     await page.screenshot({ path: join(outputDir, "model.png") });
   }, browserTimeout);
 

@@ -1,6 +1,6 @@
 /** Model registry pages: registered models, and a model's versions, stages and aliases. */
 
-import { get } from "./api.ts";
+import { get, post } from "./api.ts";
 import { Empty, ErrorBox, useAsync } from "./common.tsx";
 import { formatTime } from "./format.ts";
 import { href, setQuery, type Route } from "./router.ts";
@@ -125,8 +125,20 @@ export function ModelPage(props: { name: string }) {
     });
     return page.model_versions ?? [];
   }, [name]);
+  const [actionError, setActionError] = useState<string>();
+  const [alias, setAlias] = useState({ name: "", version: "" });
   if (unavailable(model.error)) return <div class="page"><h1>{name}</h1><NotAvailable /></div>;
   const m = model.value?.registered_model;
+  const act = async (action: () => Promise<unknown>) => {
+    setActionError(undefined);
+    try {
+      await action();
+      versions.reload();
+      model.reload();
+    } catch (e) {
+      setActionError((e as Error).message);
+    }
+  };
   return (
     <div class="page">
       <div class="toolbar">
@@ -137,7 +149,7 @@ export function ModelPage(props: { name: string }) {
           / {name}
         </h1>
       </div>
-      <ErrorBox error={model.error ?? versions.error} />
+      <ErrorBox error={model.error ?? versions.error ?? actionError} />
       {m?.description && <p>{m.description}</p>}
       {!!m?.tags?.length && (
         <p>
@@ -165,11 +177,35 @@ export function ModelPage(props: { name: string }) {
             {versions.value.map((v) => (
               <tr key={v.version}>
                 <td>v{v.version}</td>
-                <td>{v.current_stage ?? "None"}</td>
+                <td>
+                  <select
+                    aria-label={`Stage of version ${v.version}`}
+                    value={v.current_stage ?? "None"}
+                    onChange={(e) =>
+                      act(() =>
+                        post("model-versions/transition-stage", {
+                          name,
+                          version: v.version,
+                          stage: (e.target as HTMLSelectElement).value,
+                          archive_existing_versions: false,
+                        }),
+                      )
+                    }
+                  >
+                    {["None", "Staging", "Production", "Archived"].map((stage) => (
+                      <option key={stage} value={stage}>
+                        {stage}
+                      </option>
+                    ))}
+                  </select>
+                </td>
                 <td>
                   {(v.aliases ?? []).map((a) => (
                     <span key={a} class="badge">
-                      @{a}
+                      @{a}{" "}
+                      <button class="link small" title={`Remove alias ${a}`} onClick={() => act(() => post("registered-models/alias", { name, alias: a }, "DELETE"))}>
+                        ×
+                      </button>
                     </span>
                   ))}
                 </td>
@@ -182,6 +218,31 @@ export function ModelPage(props: { name: string }) {
             ))}
           </tbody>
         </table>
+      )}
+      {!!versions.value?.length && (
+        <form
+          class="toolbar alias-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(() => post("registered-models/alias", { name, alias: alias.name.trim(), version: alias.version || versions.value![0]!.version })).then(() =>
+              setAlias({ name: "", version: "" }),
+            );
+          }}
+        >
+          <span>Set alias</span>
+          <input placeholder="champion" value={alias.name} onInput={(e) => setAlias({ ...alias, name: (e.target as HTMLInputElement).value })} aria-label="Alias" />
+          <select aria-label="Alias version" value={alias.version || versions.value[0]!.version} onChange={(e) => setAlias({ ...alias, version: (e.target as HTMLSelectElement).value })}>
+            {versions.value.map((v) => (
+              <option key={v.version} value={v.version}>
+                v{v.version}
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={!alias.name.trim()}>
+            Set
+          </button>
+          <span class="muted small">Load it with mlflow.pyfunc.load_model("models:/{name}@alias").</span>
+        </form>
       )}
     </div>
   );
