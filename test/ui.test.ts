@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildUiModule, generatedPath } from "../scripts/build-ui.ts";
+import { renderMarkdown } from "../src/ui/app/markdown.ts";
 import { repoRoot, startFml, type FmlServer } from "./helpers/server.ts";
 
 const chromiumPath = "/usr/bin/chromium";
@@ -28,6 +29,24 @@ test("the UI typechecks with src/ui/tsconfig.json", () => {
   expect(result.stdout.toString() + result.stderr.toString()).toBe("");
   expect(result.exitCode).toBe(0);
 }, 60000);
+
+describe("description markdown", () => {
+  test("HTML in the source is shown as text, never markup", () => {
+    expect(renderMarkdown(`<img src=x onerror="alert(1)"> & <b>`)).toBe("<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;b&gt;</p>");
+  });
+
+  test("only http(s), mailto and relative links become anchors", () => {
+    expect(renderMarkdown("[docs](https://mlflow.org)")).toBe('<p><a href="https://mlflow.org" target="_blank" rel="noopener noreferrer">docs</a></p>');
+    expect(renderMarkdown("[x](javascript:alert(1))")).not.toContain("<a");
+    expect(renderMarkdown("[x](data:text/html,hi)")).not.toContain("<a");
+  });
+
+  test("headings, emphasis, code, lists and fenced code", () => {
+    expect(renderMarkdown("# Title\n**bold** *it* `a<b`\n\n- one\n- two\n\n```\n<x>\n```")).toBe(
+      "<h1>Title</h1>\n<p><strong>bold</strong> <em>it</em> <code>a&lt;b</code></p>\n<ul><li>one</li><li>two</li></ul>\n<pre><code>&lt;x&gt;</code></pre>",
+    );
+  });
+});
 
 describe("serving", () => {
   let server: FmlServer;
@@ -113,6 +132,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
   let page: Page;
   let profile: string;
   let artifactsServed = false;
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(outputDir, { recursive: true });
@@ -131,7 +151,7 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     page = context.pages()[0] ?? (await context.newPage());
     // Fail a step well before the test's own timeout, which would also end the shared server.
     page.setDefaultTimeout(10000);
-    page.on("pageerror", (error) => console.error("page error:", error));
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
     page.on("dialog", (dialog) => void dialog.accept());
   }, 60000);
 
@@ -147,6 +167,11 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(await page.getByRole("link", { name: "empty-experiment" }).count()).toBe(1);
     expect(await page.getByRole("link", { name: "Default" }).count()).toBe(1);
     await page.screenshot({ path: join(outputDir, "experiments.png") });
+    await page.getByPlaceholder("Search by name").fill("MNIST");
+    await page.getByRole("link", { name: "Default" }).waitFor({ state: "detached" });
+    expect(await page.locator("table.experiments tbody tr").count()).toBe(1);
+    await page.getByPlaceholder("Search by name").fill("");
+    await page.getByRole("link", { name: "Default" }).waitFor();
   }, browserTimeout);
 
   test("an empty experiment says how to point the MLflow client here", async () => {
@@ -345,6 +370,25 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(v2.body.model_version.aliases).toEqual(["challenger"]);
     await page.screenshot({ path: join(outputDir, "model.png") });
   }, browserTimeout);
+
+  test("chart controls switch the x axis, smoothing and log scale and redraw", async () => {
+    await page.goto(`${server.url}/#/runs/${seeded.runs["lr-0.03"]}?tab=charts`);
+    await page.locator('.chart[data-metric="loss"][data-points] canvas').waitFor();
+    for (const x of ["wall", "relative", "step"]) {
+      await page.getByLabel("X axis").selectOption(x);
+      await page.locator('.chart[data-metric="loss"] canvas').waitFor();
+    }
+    await page.getByLabel("Log scale").check();
+    await page.locator(".chart-controls input[type=range]").fill("0.9");
+    await page.locator('.chart[data-metric="loss"] canvas').waitFor();
+    expect(await page.locator(".chart-controls").textContent()).toContain("0.90");
+    await page.getByLabel("Log scale").uncheck();
+    await page.locator(".chart-controls input[type=range]").fill("0");
+  }, browserTimeout);
+
+  test("no page threw an uncaught error", () => {
+    expect(pageErrors).toEqual([]);
+  });
 
   test("dark mode is readable", async () => {
     await page.emulateMedia({ colorScheme: "dark" });

@@ -1,6 +1,6 @@
 /** The experiments list: search by name, create, rename, delete and restore. */
 
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { post, type Experiment } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync } from "./common.tsx";
 import { formatTime } from "./format.ts";
@@ -32,6 +32,12 @@ export function ExperimentsPage(props: { route: Route }) {
   const [renaming, setRenaming] = useState<{ id: string; name: string }>();
   const [actionError, setActionError] = useState<string>();
   const list = useAsync(() => searchExperiments(search, view), [search, view]);
+  // Search as you type, without a history entry per keystroke.
+  useEffect(() => {
+    if (text === search) return;
+    const timer = setTimeout(() => setQuery({ q: text || undefined }, true), 250);
+    return () => clearTimeout(timer);
+  }, [text]);
 
   const act = async (action: () => Promise<unknown>) => {
     setActionError(undefined);
