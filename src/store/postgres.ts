@@ -205,6 +205,13 @@ function isTransient(code: string): boolean {
   );
 }
 
+const READ_ATTEMPTS = 3;
+
+function isLostConnection(error: unknown): boolean {
+  const code = (error as DriverError | null)?.code;
+  return typeof code === "string" && (connectionCodes.has(code) || code === "57P01" || code.startsWith("08"));
+}
+
 /** `Key (workspace, name)=(default, my-exp) already exists.` → `my-exp` */
 function duplicateExperimentName(detail: string): string | undefined {
   const match = /^Key \((?:workspace, )?name\)=\((?:[^,]*, )?(.*)\) already exists\.?$/s.exec(detail);
@@ -249,13 +256,21 @@ class PostgresConnection implements Database {
 
   async all<T = Row>(query: Sql): Promise<T[]> {
     const { text, values } = render(query, "postgresql");
-    try {
-      const rows = await this.sql.unsafe(text, values as postgres.ParameterOrJSON<number>[], {
+    const once = async (): Promise<T[]> =>
+      (await this.sql.unsafe(text, values as postgres.ParameterOrJSON<number>[], {
         prepare: true,
-      });
-      return rows as unknown as T[];
-    } catch (error) {
-      throw translateError(error);
+      })) as unknown as T[];
+    // A pooled connection the server closed while idle (restart, failover, idle timeout) fails
+    // the next query sent on it; a plain read can safely go again on another connection.
+    const retryable = !this.inTransaction && /^\s*SELECT\b/i.test(text);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once();
+      } catch (error) {
+        if (!retryable || attempt >= READ_ATTEMPTS || !isLostConnection(error)) throw translateError(error);
+        // The pool notices closed sockets a moment later; asking again at once meets the same ones.
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
     }
   }
 
@@ -312,19 +327,36 @@ export class PostgresDatabase extends PostgresConnection {
   }
 }
 
-/** Checks that the server answers, or says in one line where it tried and why it failed. */
+/**
+ * Checks that the server answers, or says in one line where it tried and why it failed. The wait
+ * is bounded here too: postgres.js does not fail a query whose first connection attempt times out
+ * (an unroutable host), it retries forever.
+ */
 export async function checkConnection(pool: PostgresSql, url: string): Promise<void> {
+  const seconds = Number(pool.options.connect_timeout) || 10;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${seconds} s`), { code: "CONNECT_TIMEOUT" })),
+      seconds * 1000 + 500,
+    );
+  });
   try {
-    await pool`SELECT 1`;
+    await Promise.race([pool`SELECT 1`, timedOut]);
   } catch (error) {
     await pool.end({ timeout: 0 }).catch(() => undefined);
     const e = error as DriverError;
-    const cause = String(e.message ?? error).split("\n")[0] ?? "";
+    let cause = String(e.message ?? error).split("\n")[0] ?? "";
+    if (/before secure TLS connection/i.test(cause)) {
+      cause = "the server does not accept TLS connections, but sslmode asks for TLS";
+    }
     const code =
       typeof e.code === "string" && !/^[0-9A-Z]{5}$/.test(e.code) && !cause.includes(e.code)
         ? ` (${e.code})`
         : "";
     throw new PostgresConnectError(`cannot connect to PostgreSQL at ${describeTarget(url)}: ${cause}${code}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
