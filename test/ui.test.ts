@@ -85,6 +85,9 @@ describe("serving", () => {
   });
 });
 
+/** A 1x1 PNG, for the image preview. */
+const onePixelPng = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
+
 interface Seeded {
   experimentId: string;
   runs: Record<string, string>;
@@ -121,6 +124,7 @@ async function seed(server: FmlServer): Promise<Seeded> {
     fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runs.baseline}/artifacts/${path}`, { method: "PUT", body });
   await put("metrics.csv", "epoch,loss,accuracy\n1,0.9,0.5\n2,0.5,0.8\n3,0.3,0.9\n");
   await put("config/params.json", JSON.stringify({ lr: 0.001, layers: [64, 32] }));
+  await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runs.baseline}/artifacts/plots/dot.png`, { method: "PUT", body: onePixelPng });
   return { experimentId, runs };
 }
 
@@ -294,6 +298,11 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.locator('.artifact-entry[data-path="config/params.json"]').click();
     await page.locator(".artifact-text").waitFor();
     expect(await page.locator(".artifact-text").textContent()).toContain('"layers": [\n    64,');
+    await page.getByRole("button", { name: "artifacts", exact: true }).click();
+    await page.locator('.artifact-entry[data-path="plots"]').click();
+    await page.locator('.artifact-entry[data-path="plots/dot.png"]').click();
+    await page.waitForFunction(() => (document.querySelector(".artifact-image") as HTMLImageElement | null)?.naturalWidth === 1);
+    expect(await page.getByRole("link", { name: "Download" }).getAttribute("href")).toBe(`get-artifact?run_id=${seeded.runs.baseline}&path=plots%2Fdot.png`);
   }, browserTimeout);
 
   test("experiments can be created, renamed, deleted and restored", async () => {
@@ -332,6 +341,14 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.getByRole("button", { name: "Restore" }).click();
     await page.getByText("No deleted runs in this experiment.").waitFor();
     expect((await server.api<any>("GET", "runs/get", { run_id: seeded.runs.baseline })).body.run.info.lifecycle_stage).toBe("active");
+  }, browserTimeout);
+
+  test("the runs table picks up a run started after the page loaded", async () => {
+    await page.goto(`${server.url}/#/experiments/${seeded.experimentId}`);
+    await page.locator(".run-row").first().waitFor();
+    await server.api("POST", "runs/create", { experiment_id: seeded.experimentId, run_name: "late-arrival", start_time: Date.now() });
+    await page.locator(".run-row", { hasText: "late-arrival" }).waitFor({ timeout: 12000 });
+    expect(await page.locator(".run-row a").first().textContent()).toBe("late-arrival");
   }, browserTimeout);
 
   test("a running run refreshes itself: a metric logged later appears without reload", async () => {

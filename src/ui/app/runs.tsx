@@ -176,12 +176,26 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
     return out;
   }, [search.rows, sort, collapsed]);
 
-  // Live refresh: poll the runs that are still running.
+  // Live refresh: poll the runs that are still running, and, in the default newest-first order,
+  // the newest runs, so runs started after the page loaded show up at the top.
   useEffect(() => {
     const timer = setInterval(async () => {
+      if (document.hidden || !search.done || search.error) return;
       const running = search.rows.filter((r) => r.run.info.status === "RUNNING").slice(0, 500);
-      if (!running.length || document.hidden) return;
       try {
+        if (sort === "start:desc") {
+          const page = await post<{ runs?: Run[] }>("runs/search", {
+            experiment_ids: [experimentId],
+            filter: filter || undefined,
+            order_by: orderBy,
+            run_view_type: view,
+            max_results: 100,
+          });
+          const known = new Set(search.rows.map((r) => r.id));
+          const added = (page.runs ?? []).filter((run) => !known.has(run.info.run_id)).map(toRow);
+          if (added.length) setSearch((s) => ({ ...s, rows: [...added, ...s.rows.filter((r) => !added.some((a) => a.id === r.id))] }));
+        }
+        if (!running.length) return;
         const fresh = new Map<string, Row>();
         for (let i = 0; i < running.length; i += 100) {
           const ids = running.slice(i, i + 100).map((r) => `'${r.id}'`);
@@ -199,7 +213,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
       }
     }, 5000);
     return () => clearInterval(timer);
-  }, [search.rows, experimentId]);
+  }, [search, experimentId, filter, sort, view]);
 
   // Virtual scrolling.
   const scroller = useRef<HTMLDivElement>(null);
