@@ -10,6 +10,7 @@
  *   bun scripts/bench/ceiling.ts '{"backend":"sqlite","location":"/tmp/x.db","durationMs":5000}'
  */
 
+import { rmSync } from "node:fs";
 import type postgres from "postgres";
 import { headSchema, openPg, openSqliteFile, pgArray, type Backend } from "./db.ts";
 
@@ -54,6 +55,8 @@ function batch(runId: string, i: number, base: number): { rows: Row[]; latest: R
 const runIds = (n: number): string[] => Array.from({ length: n }, () => crypto.randomUUID().replaceAll("-", ""));
 
 async function sqliteCeiling(spec: CeilingSpec) {
+  // Always from empty, also when run.ts retries on the same location.
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(spec.location + suffix, { force: true });
   const db = openSqliteFile(spec.location);
   db.exec(headSchema("sqlite"));
   const now = Date.now();
@@ -105,6 +108,7 @@ async function sqliteCeiling(spec: CeilingSpec) {
 
 async function postgresCeiling(spec: CeilingSpec) {
   const sql = openPg(spec.location, spec.poolMax ?? 10);
+  await sql.unsafe("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
   await sql.unsafe(headSchema("postgresql"));
   const now = Date.now();
   const [experiment] = await sql.unsafe(

@@ -54,15 +54,23 @@ const ceilingScript = resolve(import.meta.dir, "ceiling.ts");
 
 const load1 = (): number => Math.round((loadavg()[0] ?? 0) * 100) / 100;
 
-async function runJson<T>(script: string, spec: unknown): Promise<T> {
+/**
+ * Runs a workload process and parses its JSON. A failed attempt is retried once: on a shared
+ * machine another process may drop our PostgreSQL connections (pg_terminate_backend) mid-run.
+ */
+async function runJson<T>(script: string, spec: unknown, attempts = 2): Promise<T> {
   const child = Bun.spawn([process.execPath, script, JSON.stringify(spec)], { stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
     child.exited,
   ]);
-  if (code !== 0) throw new Error(`${script} failed (${code}):\n${err}`);
-  return JSON.parse(out) as T;
+  if (code === 0) return JSON.parse(out) as T;
+  if (attempts > 1) {
+    console.error(`${script} failed (${code}), retrying once:\n${err.split("\n").slice(-12).join("\n")}`);
+    return runJson<T>(script, spec, attempts - 1);
+  }
+  throw new Error(`${script} failed (${code}):\n${err}`);
 }
 
 async function api<T>(url: string, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
