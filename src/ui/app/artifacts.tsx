@@ -114,7 +114,7 @@ function Preview(props: { runId: string; file: FileInfo }) {
   );
 }
 
-export function ArtifactBrowser(props: { runId: string; artifactUri?: string }) {
+export function ArtifactBrowser(props: { runId: string }) {
   const { runId } = props;
   const [dir, setDir] = useState("");
   const [file, setFile] = useState<FileInfo>();

@@ -182,6 +182,8 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
           { ...axis, size: 60 },
         ],
         legend: { live: true },
+        // uPlot's own double-click reset would only reset to the zoomed detail; ours restores the whole history.
+        // uPlot's own double-click would reset to the zoomed detail; ours restores the whole history.
         cursor: { drag: { x: true, y: false }, bind: { dblclick: () => () => null } },
         hooks: { setScale: [zoomHook] },
         series: [

@@ -263,7 +263,7 @@ export function RunPage(props: { route: Route; runId: string }) {
       )}
       {tab === "artifacts" && (
         <section class="card">
-          <ArtifactBrowser runId={info.run_id} artifactUri={info.artifact_uri} />
+          <ArtifactBrowser runId={info.run_id} />
         </section>
       )}
     </div>
