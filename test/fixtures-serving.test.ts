@@ -4,7 +4,7 @@
  * recorded in the fixture's manifest.json.
  */
 
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,40 +14,51 @@ import {
   readManifest,
   restorePostgresFixture,
 } from "./helpers/fixtures.ts";
-import { copyFixtureArtifacts, expectedContents, trackingMismatches } from "./helpers/manifest-check.ts";
-import { backends, startFml, type Backend } from "./helpers/server.ts";
+import {
+  copyFixtureArtifacts,
+  expectedContents,
+  registryMismatches,
+  trackingMismatches,
+  type ExpectedContents,
+} from "./helpers/manifest-check.ts";
+import { backends, startFml, type Backend, type FmlServer } from "./helpers/server.ts";
 
 const versions = fixtureVersions();
 const available = await backends();
-/** Restoring, migrating and reading back ~1500 values takes a few seconds per database. */
+/** Restoring, migrating and reading back ~1500 values takes seconds on a busy machine. */
 const TIMEOUT = 120_000;
 
-async function serveFixture(version: string, backend: Backend): Promise<string[]> {
+/** fml on a working copy of one fixture database; `stop` removes the copy. */
+async function serveFixture(version: string, backend: Backend): Promise<{ fml: FmlServer; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `fml-fixture-${version}-`));
-  const timings: string[] = [];
   let started = performance.now();
-  const lap = (what: string): void => {
-    timings.push(`${what} ${Math.round(performance.now() - started)} ms`);
-    started = performance.now();
-  };
   const restored = backend === "postgresql" ? await restorePostgresFixture(version) : undefined;
   const sqlite = backend === "sqlite" ? copySqliteFixture(version) : undefined;
   const databaseUri = restored?.url ?? `sqlite:///${sqlite?.path}`;
   const artifacts = copyFixtureArtifacts(version, dir);
-  lap("restore");
+  const restoreMs = Math.round(performance.now() - started);
+  started = performance.now();
   const fml = await startFml({ backend, databaseUri, args: ["--artifacts-destination", artifacts] });
-  try {
-    lap("start (with schema upgrade)");
-    const mismatches = await trackingMismatches(fml, expectedContents(readManifest(version), backend));
-    lap("check");
-    console.log(`fixture ${version} [${backend}]: ${timings.join(", ")}`);
-    return mismatches;
-  } finally {
-    await fml.stop();
-    await restored?.drop();
-    sqlite?.remove();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  console.log(
+    `fixture ${version} [${backend}]: restore ${restoreMs} ms, ` +
+      `start with schema upgrade ${Math.round(performance.now() - started)} ms`,
+  );
+  return {
+    fml,
+    async stop() {
+      await fml.stop();
+      await restored?.drop();
+      sqlite?.remove();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  console.log(`${what}: ${Math.round(performance.now() - started)} ms`);
+  return result;
 }
 
 describe("real MLflow databases", () => {
@@ -56,17 +67,40 @@ describe("real MLflow databases", () => {
   });
 
   for (const version of versions) {
-    describe(`MLflow ${version}`, () => {
-      for (const backend of available) {
+    for (const backend of available) {
+      describe(`MLflow ${version} [${backend}]`, () => {
+        let served: Awaited<ReturnType<typeof serveFixture>>;
+        let expected: ExpectedContents;
+        beforeAll(async () => {
+          expected = expectedContents(readManifest(version), backend);
+          served = await serveFixture(version, backend);
+        }, TIMEOUT);
+        afterAll(async () => {
+          await served?.stop();
+        }, TIMEOUT);
+
         test(
-          `[${backend}] fml serves the manifest's experiments, runs, metric histories and search order`,
+          "experiments (every view type), runs, latest metrics, metric histories and search order",
           async () => {
-            expect(await serveFixture(version, backend)).toEqual([]);
+            const mismatches = await timed(`  tracking check ${version} [${backend}]`, () =>
+              trackingMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
           },
           TIMEOUT,
         );
-      }
-      test.todo(`registered models, model versions and aliases: fml has no model registry endpoints yet`);
-    });
+
+        test(
+          "registered models (tags, latest versions, aliases) and model versions",
+          async () => {
+            const mismatches = await timed(`  registry check ${version} [${backend}]`, () =>
+              registryMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+      });
+    }
   }
 });

@@ -1,6 +1,7 @@
 /**
  * `fml import` on real MLflow databases: every fixture's SQLite file copied into a fresh
- * PostgreSQL database is then served by fml exactly as the manifest says MLflow served the file;
+ * PostgreSQL database is then served by fml (tracking and registry) exactly as the manifest says
+ * MLflow served the file;
  * the input is never changed, ids survive, a non-empty output is refused unless asked to skip.
  */
 
@@ -15,8 +16,13 @@ import {
   readManifest,
   restorePostgresFixture,
 } from "./helpers/fixtures.ts";
-import { expectedContents, trackingMismatches } from "./helpers/manifest-check.ts";
-import { repoRoot, startFml } from "./helpers/server.ts";
+import {
+  expectedContents,
+  registryMismatches,
+  trackingMismatches,
+  type ExpectedContents,
+} from "./helpers/manifest-check.ts";
+import { repoRoot, startFml, type FmlServer } from "./helpers/server.ts";
 
 const TIMEOUT = 120_000;
 
@@ -31,6 +37,11 @@ async function fmlImport(...args: string[]): Promise<{ code: number; stdout: str
     new Response(child.stderr).text(),
   ]);
   return { code, stdout, stderr };
+}
+
+/** Tracking and registry, as the manifest lists them. */
+async function mismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
+  return [...(await trackingMismatches(fml, expected)), ...(await registryMismatches(fml, expected))];
 }
 
 const sha256 = (path: string): string => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
@@ -58,7 +69,7 @@ describe.skipIf(!withPostgres)("fml import", () => {
           const fml = await startFml({ backend: "postgresql", databaseUri: output.url });
           try {
             const checkStarted = performance.now();
-            expect(await trackingMismatches(fml, expectedContents(readManifest(version), "sqlite"))).toEqual([]);
+            expect(await mismatches(fml, expectedContents(readManifest(version), "sqlite"))).toEqual([]);
             console.log(
               `import ${version}: import ${importMs} ms, serve check ${Math.round(performance.now() - checkStarted)} ms`,
             );
@@ -114,7 +125,7 @@ describe.skipIf(!withPostgres)("fml import", () => {
         expect({ code: result.code, stderr: result.code ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
         const fml = await startFml({ databaseUri: `sqlite:///${target}` });
         try {
-          expect(await trackingMismatches(fml, expectedContents(readManifest(newest), "postgresql"))).toEqual([]);
+          expect(await mismatches(fml, expectedContents(readManifest(newest), "postgresql"))).toEqual([]);
         } finally {
           await fml.stop();
         }

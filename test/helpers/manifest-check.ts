@@ -57,13 +57,39 @@ export interface ExpectedRun {
   dataset_inputs?: { dataset: ExpectedDataset; tags: Dict }[];
 }
 
+export interface ExpectedRegisteredModel {
+  name: string;
+  description?: string;
+  tags?: Dict;
+  creation_timestamp?: number | null;
+  last_updated_timestamp?: number | null;
+  latest_versions?: { version: string; current_stage: string }[];
+  aliases?: Dict;
+}
+
+export interface ExpectedModelVersion {
+  name: string;
+  version: string;
+  source?: string;
+  run_id?: string;
+  status?: string;
+  current_stage?: string;
+  description?: string;
+  tags?: Dict;
+  aliases?: string[];
+  user_id?: string;
+  run_link?: string;
+  creation_timestamp?: number | null;
+  last_updated_timestamp?: number | null;
+}
+
 export interface ExpectedContents {
   experiments: Record<string, ExpectedExperiment>;
   search_order: Record<string, string[]>;
   runs: Record<string, ExpectedRun>;
   metric_histories: Record<string, Record<string, ExpectedMetric[]>>;
-  registered_models?: Record<string, unknown>;
-  model_versions?: Record<string, unknown>;
+  registered_models?: Record<string, ExpectedRegisteredModel>;
+  model_versions?: Record<string, ExpectedModelVersion>;
 }
 
 /**
@@ -342,6 +368,95 @@ async function checkSearchOrder(fml: FmlServer, expected: ExpectedContents, out:
       }
     }
   }
+}
+
+interface ServedModelVersion {
+  [field: string]: unknown;
+  tags?: ServedTag[];
+  aliases?: string[];
+}
+interface ServedRegisteredModel {
+  [field: string]: unknown;
+  tags?: ServedTag[];
+  latest_versions?: { version: string; current_stage: string }[];
+  aliases?: { alias: string; version: string }[];
+}
+
+/** Proto JSON omits an empty string; MLflow's client shows it as "". */
+function text(value: unknown): unknown {
+  return value ?? "";
+}
+
+const modelFields = ["name", "description", "creation_timestamp", "last_updated_timestamp"] as const;
+const versionFields = [
+  "name",
+  "version",
+  "source",
+  "run_id",
+  "status",
+  "current_stage",
+  "description",
+  "user_id",
+  "run_link",
+  "creation_timestamp",
+  "last_updated_timestamp",
+] as const;
+const stringFields = new Set(["description", "user_id", "run_link", "source", "run_id", "status"]);
+
+async function checkRegistry(fml: FmlServer, expected: ExpectedContents, out: Mismatches): Promise<void> {
+  const models = expected.registered_models ?? {};
+  const served = await allPages<ServedRegisteredModel>(
+    fml, out, "GET", "registered-models/search", { max_results: 100 }, "registered_models",
+  );
+  if (served) {
+    out.check("registered-models/search: names", Object.keys(models).sort(), served.map((m) => String(m.name)).sort());
+  }
+  for (const [name, e] of Object.entries(models)) {
+    const where = `registered-models/get ${name}`;
+    const got = (await call<{ registered_model: ServedRegisteredModel }>(fml, out, "GET", "registered-models/get", { name }))
+      ?.registered_model;
+    if (!got) continue;
+    for (const field of modelFields) {
+      if (field in e) out.check(`${where} ${field}`, e[field], stringFields.has(field) ? text(got[field]) : got[field]);
+    }
+    if (e.tags) out.check(`${where} tags`, e.tags, dict(got.tags));
+    if (e.latest_versions) {
+      const byVersion = (a: { version: string }, b: { version: string }) => Number(a.version) - Number(b.version);
+      out.check(
+        `${where} latest_versions`,
+        [...e.latest_versions].sort(byVersion),
+        (got.latest_versions ?? []).map((v) => ({ version: v.version, current_stage: v.current_stage })).sort(byVersion),
+      );
+    }
+    if (e.aliases) {
+      out.check(`${where} aliases`, e.aliases, Object.fromEntries((got.aliases ?? []).map((a) => [a.alias, a.version])));
+    }
+  }
+  for (const [key, e] of Object.entries(expected.model_versions ?? {})) {
+    const where = `model-versions/get ${key}`;
+    const got = (
+      await call<{ model_version: ServedModelVersion }>(fml, out, "GET", "model-versions/get", {
+        name: e.name,
+        version: e.version,
+      })
+    )?.model_version;
+    if (!got) continue;
+    for (const field of versionFields) {
+      if (field in e) out.check(`${where} ${field}`, e[field], stringFields.has(field) ? text(got[field]) : got[field]);
+    }
+    if (e.tags) out.check(`${where} tags`, e.tags, dict(got.tags));
+    if (e.aliases) out.check(`${where} aliases`, [...e.aliases].sort(), [...(got.aliases ?? [])].sort());
+  }
+}
+
+/**
+ * The registry the manifest lists (registered models with tags, latest versions and aliases;
+ * every model version), read back from `fml`; returns the mismatches.
+ */
+export async function registryMismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
+  const out = new Mismatches();
+  await checkRegistry(fml, expected, out);
+  return out.list.sort();
 }
 
 /**
