@@ -15,8 +15,10 @@ import {
   restorePostgresFixture,
 } from "./helpers/fixtures.ts";
 import {
+  artifactMismatches,
   copyFixtureArtifacts,
   expectedContents,
+  provideOriginalArtifactRoot,
   registryMismatches,
   trackingMismatches,
   type ExpectedContents,
@@ -86,6 +88,22 @@ describe("real MLflow databases", () => {
               trackingMismatches(served.fml, expected),
             );
             expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+
+        test(
+          "run artifacts: recursive listing, sizes and contents",
+          async () => {
+            const removeRoot = provideOriginalArtifactRoot(version, readManifest(version));
+            try {
+              const mismatches = await timed(`  artifact check ${version} [${backend}]`, () =>
+                artifactMismatches(served.fml, expected),
+              );
+              expect(mismatches).toEqual([]);
+            } finally {
+              removeRoot();
+            }
           },
           TIMEOUT,
         );

@@ -4,7 +4,7 @@
  * instead of stopping at the first, so one failing test names all that is wrong.
  */
 
-import { chmodSync, cpSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fixturePath, type FixtureManifest } from "./fixtures.ts";
 import type { Backend, FmlServer } from "./server.ts";
@@ -83,11 +83,19 @@ export interface ExpectedModelVersion {
   last_updated_timestamp?: number | null;
 }
 
+export interface ExpectedArtifact {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+  sha256?: string;
+}
+
 export interface ExpectedContents {
   experiments: Record<string, ExpectedExperiment>;
   search_order: Record<string, string[]>;
   runs: Record<string, ExpectedRun>;
   metric_histories: Record<string, Record<string, ExpectedMetric[]>>;
+  artifacts?: Record<string, ExpectedArtifact[]>;
   registered_models?: Record<string, ExpectedRegisteredModel>;
   model_versions?: Record<string, ExpectedModelVersion>;
 }
@@ -113,6 +121,21 @@ export function copyFixtureArtifacts(version: string, dir: string): string {
   cpSync(fixturePath(version, "artifacts"), target, { recursive: true });
   makeWritable(target);
   return target;
+}
+
+/**
+ * Fixtures from before MLflow's artifact proxy (1.21) store absolute `file://` artifact URIs; the
+ * artifacts must be at that path for a server to find them. Copies them there unless something
+ * already is; the returned function removes only what this call created.
+ */
+export function provideOriginalArtifactRoot(version: string, manifest: FixtureManifest): () => void {
+  const root = (manifest.artifacts as { original_root?: string } | undefined)?.original_root;
+  if (!root?.startsWith("file://")) return () => {};
+  const path = new URL(root).pathname;
+  if (existsSync(path)) return () => {};
+  cpSync(fixturePath(version, "artifacts"), path, { recursive: true });
+  makeWritable(path);
+  return () => rmSync(path, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,6 +470,61 @@ async function checkRegistry(fml: FmlServer, expected: ExpectedContents, out: Mi
     if (e.tags) out.check(`${where} tags`, e.tags, dict(got.tags));
     if (e.aliases) out.check(`${where} aliases`, [...e.aliases].sort(), [...(got.aliases ?? [])].sort());
   }
+}
+
+interface ServedFile {
+  path: string;
+  is_dir?: boolean;
+  file_size?: number;
+}
+
+/** Walks artifacts/list from the run's root; downloads each file for its sha256. */
+async function servedArtifacts(fml: FmlServer, runId: string, out: Mismatches): Promise<ExpectedArtifact[] | undefined> {
+  const found: ExpectedArtifact[] = [];
+  const pending = [""];
+  while (pending.length > 0) {
+    const dir = pending.shift() as string;
+    const listing = await call<{ files?: ServedFile[] }>(fml, out, "GET", "artifacts/list", {
+      run_id: runId,
+      ...(dir ? { path: dir } : {}),
+    });
+    if (!listing) return undefined;
+    for (const f of listing.files ?? []) {
+      if (f.is_dir) {
+        found.push({ path: f.path, is_dir: true });
+        pending.push(f.path);
+        continue;
+      }
+      const url = `${fml.url}/get-artifact?${new URLSearchParams({ run_id: runId, path: f.path })}`;
+      const response = await fetch(url);
+      const body = new Uint8Array(await response.arrayBuffer());
+      if (response.status !== 200) {
+        out.add(`GET /get-artifact ${runId} ${f.path} → HTTP ${response.status}`);
+        continue;
+      }
+      const sha256 = new Bun.CryptoHasher("sha256").update(body).digest("hex");
+      found.push({ path: f.path, is_dir: false, file_size: f.file_size ?? 0, sha256 });
+    }
+  }
+  return found;
+}
+
+async function checkArtifacts(fml: FmlServer, expected: ExpectedContents, out: Mismatches): Promise<void> {
+  const byPath = (a: ExpectedArtifact, b: ExpectedArtifact) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  await forEachLimited(Object.entries(expected.artifacts ?? {}), CONCURRENCY, async ([runId, files]) => {
+    const served = await servedArtifacts(fml, runId, out);
+    if (served) out.check(`artifacts of run ${runId}`, [...files].sort(byPath), served.sort(byPath));
+  });
+}
+
+/**
+ * Every run's artifacts as the manifest lists them (recursive listing through artifacts/list,
+ * sizes, and the sha256 of each file downloaded through /get-artifact); returns the mismatches.
+ */
+export async function artifactMismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
+  const out = new Mismatches();
+  await checkArtifacts(fml, expected, out);
+  return out.list.sort();
 }
 
 /**
