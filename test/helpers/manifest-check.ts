@@ -5,7 +5,7 @@
  */
 
 import { chmodSync, cpSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fixturePath, type FixtureManifest } from "./fixtures.ts";
 import type { Backend, FmlServer } from "./server.ts";
 
@@ -133,9 +133,11 @@ export function provideOriginalArtifactRoot(version: string, manifest: FixtureMa
   if (!root?.startsWith("file://")) return () => {};
   const path = new URL(root).pathname;
   if (existsSync(path)) return () => {};
+  let created = path; // the outermost directory this call creates
+  while (!existsSync(dirname(created))) created = dirname(created);
   cpSync(fixturePath(version, "artifacts"), path, { recursive: true });
   makeWritable(path);
-  return () => rmSync(path, { recursive: true, force: true });
+  return () => rmSync(created, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------
