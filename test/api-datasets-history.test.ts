@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sampleSteps } from "../src/store/tracking-store.ts";
+import { intervalUnion, sampleSteps } from "../src/store/tracking-store.ts";
 import { backends, startFml, type FmlServer } from "./helpers/server.ts";
 
 type MetricRow = { key: string; value: number | string; timestamp: number; step: number; run_id: string };
@@ -26,6 +26,24 @@ describe("sampleSteps (MLflow's rule)", () => {
     const steps = Array.from({ length: 100 }, (_, i) => i * 2);
     expect(sampleSteps(steps, 0, 198, 4)).toEqual([0, 50, 100, 150, 198]);
   });
+  test("a union of dense runs samples exactly like the list of its steps", () => {
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    for (let trial = 0; trial < 200; trial++) {
+      const intervals = Array.from({ length: 1 + rand(4) }, () => {
+        const lo = rand(300);
+        return [lo, lo + rand(200)] as [number, number];
+      });
+      const listed = [...new Set(intervals.flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)))].sort(
+        (a, b) => a - b,
+      );
+      const start = rand(100);
+      const end = start + rand(500);
+      const max = 1 + rand(50);
+      expect(sampleSteps(intervalUnion(intervals), start, end, max)).toEqual(sampleSteps(listed, start, end, max));
+    }
+  });
+
   test("restricts to the range", () => {
     expect(sampleSteps([1, 2, 3, 4, 5, 6], 2, 4, 10)).toEqual([2, 3, 4]);
     expect(sampleSteps([1, 2, 3], 10, 20, 10)).toEqual([]);

@@ -73,25 +73,84 @@ const keyValueColumns: readonly BulkColumn[] = [
 
 const newUuid = (): string => crypto.randomUUID().replaceAll("-", "");
 
+/** Sorted distinct steps, read by position: a plain list, or a union of dense intervals. */
+export interface StepSequence {
+  readonly length: number;
+  at(position: number): number;
+}
+
+export function stepList(steps: readonly number[]): StepSequence {
+  return { length: steps.length, at: (i) => steps[i] as number };
+}
+
+/**
+ * The union of integer intervals [lo, hi] as a sorted step sequence, without materializing it:
+ * a run that logged each step from lo to hi once needs no scan of its history to be sampled.
+ */
+export function intervalUnion(intervals: readonly (readonly [number, number])[]): StepSequence {
+  const merged: [number, number][] = [];
+  for (const [lo, hi] of [...intervals].sort((a, b) => a[0] - b[0])) {
+    const last = merged[merged.length - 1];
+    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else merged.push([lo, hi]);
+  }
+  const offsets: number[] = [];
+  let length = 0;
+  for (const [lo, hi] of merged) {
+    offsets.push(length);
+    length += hi - lo + 1;
+  }
+  return {
+    length,
+    at(position) {
+      let a = 0;
+      let b = merged.length - 1;
+      while (a < b) {
+        const mid = (a + b + 1) >> 1;
+        if ((offsets[mid] as number) <= position) a = mid;
+        else b = mid - 1;
+      }
+      return (merged[a] as [number, number])[0] + position - (offsets[a] as number);
+    },
+  };
+}
+
+/** First position whose step is at least `step` (binary search). */
+function lowerBound(steps: StepSequence, step: number): number {
+  let a = 0;
+  let b = steps.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (steps.at(mid) < step) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}
+
 /**
  * MLflow's step sampling for charts: `maxResults` steps spread evenly (by position) over the
  * sorted distinct steps in [start, end], plus the last one in range.
  */
-export function sampleSteps(steps: readonly number[], start: number, end: number, maxResults: number): number[] {
-  const from = steps.findIndex((s) => s >= start);
-  if (from === -1) return [];
-  let to = steps.length;
-  while (to > from && (steps[to - 1] as number) > end) to--;
+export function sampleSteps(
+  all: StepSequence | readonly number[],
+  start: number,
+  end: number,
+  maxResults: number,
+): number[] {
+  const steps = Array.isArray(all) ? stepList(all) : (all as StepSequence);
+  const from = lowerBound(steps, start);
+  const to = lowerBound(steps, end + 1);
   const count = to - from;
-  if (count <= maxResults) return steps.slice(from, to);
+  if (count <= 0) return [];
+  if (count <= maxResults) return Array.from({ length: count }, (_, i) => steps.at(from + i));
   const interval = count / maxResults;
   const sampled: number[] = [];
   for (let i = 0; i < maxResults; i++) {
     // MLflow compares the index with the count, not the end (a quirk kept for identical output).
     const index = from + Math.floor(i * interval);
-    if (index < count) sampled.push(steps[index] as number);
+    if (index < count) sampled.push(steps.at(index));
   }
-  sampled.push(steps[to - 1] as number);
+  sampled.push(steps.at(to - 1));
   return sampled;
 }
 
@@ -756,26 +815,47 @@ export class SqlTrackingStore implements TrackingStore {
     return rows.map((r) => ({ ...decodeMetric(r), runId: String(r.run_uuid) }));
   }
 
+  /**
+   * Each run's first and last step come from the (run_uuid, key, step) index; when every run
+   * logged each step of its range exactly once (row count = range length, the usual case) the
+   * union of steps is known without reading it, otherwise the distinct steps are read.
+   */
+  private async metricSteps(runIds: readonly string[], key: string): Promise<{
+    bounds: [number, number][];
+    steps: StepSequence;
+  }> {
+    const perRun = await Promise.all(
+      runIds.map(async (runId) => {
+        const where = sql`run_uuid = ${runId} AND "key" = ${key}`;
+        const [lo, hi, count] = await Promise.all([
+          this.db.all(sql`SELECT MIN(step) AS v FROM metrics WHERE ${where}`),
+          this.db.all(sql`SELECT MAX(step) AS v FROM metrics WHERE ${where}`),
+          this.db.all(sql`SELECT COUNT(*) AS v FROM metrics WHERE ${where}`),
+        ]);
+        const n = toNumber(count[0]?.v) ?? 0;
+        if (n === 0) return undefined;
+        const range: [number, number] = [toNumber(lo[0]?.v) as number, toNumber(hi[0]?.v) as number];
+        return { range, dense: n === range[1] - range[0] + 1 };
+      }),
+    );
+    const present = perRun.filter((r) => r !== undefined);
+    const bounds = present.map((r) => r.range);
+    if (present.every((r) => r.dense)) return { bounds, steps: intervalUnion(bounds) };
+    const rows = await this.db.all(sql`
+      SELECT DISTINCT step FROM metrics
+      WHERE run_uuid IN ${list(runIds)} AND "key" = ${key} ORDER BY step`);
+    return { bounds, steps: stepList(rows.map((r) => toNumber(r.step) as number)) };
+  }
+
   async getMetricHistoryBulkInterval(query: BulkIntervalQuery): Promise<MetricWithRunId[]> {
     const runIds = [...new Set(query.runIds)].sort();
-    const ids = list(runIds);
-    const [stepRows, boundRows] = await Promise.all([
-      this.db.all(sql`
-        SELECT DISTINCT step FROM metrics
-        WHERE run_uuid IN ${ids} AND "key" = ${query.key} ORDER BY step`),
-      this.db.all(sql`
-        SELECT MIN(step) AS lo, MAX(step) AS hi FROM metrics
-        WHERE run_uuid IN ${ids} AND "key" = ${query.key} GROUP BY run_uuid`),
-    ]);
-    const steps = stepRows.map((r) => toNumber(r.step) as number);
+    const { bounds, steps } = await this.metricSteps(runIds, query.key);
     if (steps.length === 0) return [];
     const start = query.startStep ?? 0;
-    const end = query.endStep ?? (steps[steps.length - 1] as number);
+    const end = query.endStep ?? steps.at(steps.length - 1);
     const chosen = new Set(sampleSteps(steps, start, end, query.maxResults));
-    for (const r of boundRows) {
-      for (const bound of [toNumber(r.lo) as number, toNumber(r.hi) as number]) {
-        if (bound >= start && bound <= end) chosen.add(bound);
-      }
+    for (const bound of bounds.flat()) {
+      if (bound >= start && bound <= end) chosen.add(bound);
     }
     if (chosen.size === 0) return [];
     const stepList = list([...chosen].sort((a, b) => a - b));
