@@ -59,14 +59,15 @@ for (const backend of await backends()) {
       fml = await startFml({ backend });
       experimentId = (await fml.api<{ experiment_id: string }>("POST", "experiments/create", { name: "charts" })).body
         .experiment_id;
-      for (let i = 0; i < 2; i++) {
+      for (let i = 0; i < 3; i++) {
         const r = await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", {
           experiment_id: experimentId,
           start_time: i,
         });
         runs.push(r.body.run.info.run_id);
       }
-      // run 0: steps 0..999 (dense); run 1: even steps 0..1998
+      // run 0: steps 0..999 (dense); run 1: even steps 0..1998; run 2: steps 0..999 but 500
+      // (its range is 1000 steps long, only 999 are there)
       const log = async (runId: string, steps: number[]) => {
         for (let i = 0; i < steps.length; i += 1000) {
           const metrics = steps.slice(i, i + 1000).map((step) => ({ key: "loss", value: step / 10, timestamp: 1000 + step, step }));
@@ -75,6 +76,7 @@ for (const backend of await backends()) {
       };
       await log(runs[0] as string, Array.from({ length: 1000 }, (_, i) => i));
       await log(runs[1] as string, Array.from({ length: 1000 }, (_, i) => i * 2));
+      await log(runs[2] as string, Array.from({ length: 1000 }, (_, i) => (i === 500 ? 0 : i)));
     });
     afterAll(async () => {
       await fml.stop();
@@ -153,6 +155,23 @@ for (const backend of await backends()) {
       });
       expect(all.body.metrics).toHaveLength(1000);
       expect(all.body.metrics[999]).toEqual({ key: "loss", value: 199.8, timestamp: 2998, step: 1998, run_id: runs[1] as string });
+    });
+
+    test("a run with a gap is sampled from its real steps, not its range", async () => {
+      const r = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+        run_ids: [runs[2]],
+        metric_key: "loss",
+        start_step: 495,
+        end_step: 505,
+      });
+      expect([...new Set(r.body.metrics.map((m) => m.step))]).toEqual([495, 496, 497, 498, 499, 501, 502, 503, 504, 505]);
+      const sampled = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+        run_ids: [runs[2]],
+        metric_key: "loss",
+        max_results: 4,
+      });
+      // 999 distinct steps (0..999 without 500): positions 0, 249, 499, 749 are steps 0, 249, 499, 750
+      expect(sampled.body.metrics.map((m) => m.step)).toEqual([0, 249, 499, 750]);
     });
 
     test("get-history-bulk-interval honours a step range and validates its parameters", async () => {

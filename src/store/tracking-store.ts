@@ -817,8 +817,8 @@ export class SqlTrackingStore implements TrackingStore {
 
   /**
    * Each run's first and last step come from the (run_uuid, key, step) index; when every run
-   * logged each step of its range exactly once (row count = range length, the usual case) the
-   * union of steps is known without reading it, otherwise the distinct steps are read.
+   * logged every step of its range (distinct steps = range length, the usual case) the union of
+   * steps is known without reading it into memory, otherwise the distinct steps are read.
    */
   private async metricSteps(runIds: readonly string[], key: string): Promise<{
     bounds: [number, number][];
@@ -830,7 +830,7 @@ export class SqlTrackingStore implements TrackingStore {
         const [lo, hi, count] = await Promise.all([
           this.db.all(sql`SELECT MIN(step) AS v FROM metrics WHERE ${where}`),
           this.db.all(sql`SELECT MAX(step) AS v FROM metrics WHERE ${where}`),
-          this.db.all(sql`SELECT COUNT(*) AS v FROM metrics WHERE ${where}`),
+          this.db.all(sql`SELECT COUNT(DISTINCT step) AS v FROM metrics WHERE ${where}`),
         ]);
         const n = toNumber(count[0]?.v) ?? 0;
         if (n === 0) return undefined;
