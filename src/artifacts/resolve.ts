@@ -7,7 +7,7 @@
 import { MlflowError } from "../errors.ts";
 import { LocalArtifactStore } from "./local.ts";
 import { safeArtifactPath } from "./paths.ts";
-import { S3ArtifactStore } from "./s3.ts";
+import { LazyS3ArtifactStore } from "./lazy-s3.ts";
 import type { ArtifactStore } from "./types.ts";
 
 export interface ResolverOptions {
@@ -53,7 +53,7 @@ export function resolveArtifactStore(uri: string, options: ResolverOptions): Art
   const scheme = schemeOf(uri);
   // A single letter before the colon is a Windows drive, not a scheme.
   if (scheme === undefined || scheme.length === 1 || scheme === "file") return new LocalArtifactStore(uri);
-  if (scheme === "s3" || scheme === "s3a") return new S3ArtifactStore(uri, { endpoint: options.s3EndpointUri });
+  if (scheme === "s3" || scheme === "s3a") return new LazyS3ArtifactStore(uri, { endpoint: options.s3EndpointUri });
   throw new MlflowError(
     "NOT_IMPLEMENTED",
     `fml cannot access artifacts at '${uri}': the '${scheme}' scheme is not supported (use a local path, file:// or s3://)`,

@@ -204,4 +204,4 @@ export async function runCli(rawArgs: string[]): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(process.argv.slice(2));
+if (import.meta.main) void runCli(process.argv.slice(2));
