@@ -89,7 +89,10 @@ const createExperiment = async (url: string, name: string): Promise<string> =>
 const createRun = async (url: string, experimentId: string): Promise<string> =>
   (await api<{ run: { info: { run_id: string } } }>(url, "POST", "runs/create", { experiment_id: experimentId, start_time: Date.now() })).run.info.run_id;
 
-/** Samples what a workload costs the server while it runs: peak RSS, most PostgreSQL connections. */
+/**
+ * Samples what a workload costs the server while it runs: peak RSS, and the most PostgreSQL
+ * connections fml held (its `application_name`; the harness's own seeding connection is not counted).
+ */
 async function observe<T>(
   server: BenchServer,
   pg: { sql: ReturnType<typeof openPg>; database: string } | undefined,
@@ -100,7 +103,7 @@ async function observe<T>(
   let sampling = true;
   const sampler = (async () => {
     while (sampling && pg) {
-      const [row] = await pg.sql.unsafe("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [pg.database]);
+      const [row] = await pg.sql.unsafe("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'fml'", [pg.database]);
       connections = Math.max(connections, Number((row as unknown as { n: number }).n));
       await Bun.sleep(100);
     }
@@ -286,6 +289,12 @@ async function benchBackend(backend: Backend, binary: string) {
   }
 }
 
+/** What was measured: the commit, and whether the working tree (built into the binary) differed. */
+function source() {
+  const git = (...a: string[]) => Bun.spawnSync(["git", ...a], { cwd: repoRoot }).stdout.toString().trim();
+  return { commit: git("rev-parse", "--short=12", "HEAD"), dirtyWorkingTree: git("status", "--porcelain", "--untracked-files=no") !== "" };
+}
+
 function machine() {
   const cpu = cpus()[0]?.model ?? "unknown";
   return {
@@ -348,11 +357,13 @@ try {
     quick,
     repeat,
     machine: before,
+    source: source(),
     loadAverageAfter: machine().loadAverage,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     results,
   };
   console.log(table(results));
+  console.log(`source: ${report.source.commit}${report.source.dirtyWorkingTree ? " + uncommitted changes" : ""}`);
   console.log(`machine: ${before.nproc} × ${before.cpu}, ${before.memoryGb} GB; load average ${before.loadAverage.join(" ")} → ${report.loadAverageAfter.join(" ")}; ${report.seconds} s`);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2) + "\n");
 } finally {
