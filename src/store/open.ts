@@ -59,6 +59,7 @@ async function openDatabase(options: OpenStoreOptions): Promise<Database> {
       await handle.close();
       throw error;
     }
+    handle.startMaintenance();
     return handle;
   }
   const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");

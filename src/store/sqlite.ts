@@ -4,6 +4,7 @@
  * reader connection, which in WAL mode reads the last committed state while a write is running.
  */
 
+import { statSync } from "node:fs";
 import { openSqlite, type SqliteDatabase } from "../runtime.ts";
 import type { Database, Row } from "./database.ts";
 import { render, type Sql } from "./sql.ts";
@@ -48,15 +49,25 @@ class SqliteConnection implements Database {
   }
 }
 
+/** How often the WAL is copied back into the database, outside of any request's COMMIT. */
+const CHECKPOINT_INTERVAL_MS = 1000;
+/** A write-ahead log above this size is truncated at the next checkpoint that finds it idle. */
+const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
+/** Planner statistics are refreshed this often (PRAGMA optimize analyzes only what changed). */
+const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
+
 export class SqliteDatabaseHandle implements Database {
   readonly dialect = "sqlite" as const;
   private readonly writer: SqliteConnection;
   private readonly reader: SqliteConnection;
   private queue: Promise<unknown> = Promise.resolve();
+  private timers: ReturnType<typeof setInterval>[] = [];
 
   private constructor(
     readonly writerDb: SqliteDatabase,
     private readonly readerDb: SqliteDatabase | null,
+    private readonly checkpointDb: SqliteDatabase | null,
+    private readonly path: string,
   ) {
     this.writer = new SqliteConnection(writerDb);
     this.reader = readerDb ? new SqliteConnection(readerDb) : this.writer;
@@ -70,14 +81,50 @@ export class SqliteDatabaseHandle implements Database {
       // WAL + NORMAL: a crash of fml never loses a committed write; only a power loss may drop the
       // last few transactions, and the database stays consistent either way.
       writer.exec("PRAGMA synchronous = NORMAL");
+      // SQLite would checkpoint inside whichever COMMIT crosses 1000 pages, a third of a busy
+      // writer's time; fml checkpoints on a timer instead (see startMaintenance).
+      writer.exec("PRAGMA wal_autocheckpoint = 0");
     }
     for (const pragma of connectionPragmas) writer.exec(pragma);
     let reader: SqliteDatabase | null = null;
+    let checkpointer: SqliteDatabase | null = null;
     if (!inMemory) {
       reader = await openSqlite(path);
       for (const pragma of connectionPragmas) reader.exec(pragma);
+      // Never waits: a checkpoint that would block the event loop is simply tried again later.
+      checkpointer = await openSqlite(path);
+      checkpointer.exec("PRAGMA busy_timeout = 0");
     }
-    return new SqliteDatabaseHandle(writer, reader);
+    return new SqliteDatabaseHandle(writer, reader, checkpointer, path);
+  }
+
+  /**
+   * Background upkeep once the schema is in place: planner statistics (so metric history uses the
+   * (run_uuid, key, step) index) and WAL checkpoints between requests rather than inside them.
+   */
+  startMaintenance(): void {
+    if (!this.checkpointDb || this.timers.length > 0) return;
+    const optimize = (): void => {
+      try {
+        this.checkpointDb?.exec("PRAGMA optimize = 0x10002");
+      } catch {
+        // Busy: statistics can wait for the next round.
+      }
+    };
+    optimize();
+    const checkpoint = (): void => {
+      try {
+        const wal = statSync(`${this.path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+        if (wal === 0) return;
+        this.checkpointDb?.exec(
+          wal > WAL_TRUNCATE_BYTES ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)",
+        );
+      } catch {
+        // SQLITE_BUSY: another connection holds a lock; the next tick tries again.
+      }
+    };
+    this.timers = [setInterval(checkpoint, CHECKPOINT_INTERVAL_MS), setInterval(optimize, OPTIMIZE_INTERVAL_MS)];
+    for (const timer of this.timers) (timer as { unref?: () => void }).unref?.();
   }
 
   all<T = Row>(query: Sql): Promise<T[]> {
@@ -108,10 +155,17 @@ export class SqliteDatabaseHandle implements Database {
     return result;
   }
 
-  /** Waits for queued writes, then closes both connections. */
+  /** Waits for queued writes, folds the WAL back into the database, then closes. */
   async close(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
     await this.queue;
+    this.checkpointDb?.close();
     this.readerDb?.close();
+    try {
+      this.writerDb.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+      // Another process is reading; SQLite checkpoints again when the last connection closes.
+    }
     this.writerDb.close();
   }
 }
