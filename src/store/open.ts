@@ -7,6 +7,7 @@ import { maskPassword, type DatabaseTarget } from "../config.ts";
 import { log } from "../log.ts";
 import { prepareSqliteSchema } from "./migrate-sqlite.ts";
 import type { Database } from "./database.ts";
+import { ensureFmlIndexes } from "./fml-indexes.ts";
 import { SqlRegistryStore } from "./registry-store.ts";
 import { SqliteDatabaseHandle } from "./sqlite.ts";
 import { SqlTrackingStore } from "./tracking-store.ts";
@@ -32,6 +33,7 @@ export interface Stores {
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
 export async function openStores(options: OpenStoreOptions): Promise<Stores> {
   const opened = await openDatabase(options);
+  await ensureFmlIndexes(opened);
   const db = options.wrapDatabase?.(opened) ?? opened;
   const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   await tracking.ensureDefaultExperiment();

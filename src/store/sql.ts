@@ -99,3 +99,20 @@ export function pgArrayLiteral(values: readonly SqlValue[]): string {
   });
   return `{${items.join(",")}}`;
 }
+
+/**
+ * `column IN (…)` for a long list: on PostgreSQL one array parameter (`= ANY(…)`), which keeps the
+ * plan an index lookup where a 1000-value IN list tips the planner into a full scan; a plain list
+ * on SQLite.
+ */
+export function inValues(
+  dialect: Dialect,
+  column: Sql,
+  values: readonly SqlValue[],
+  pgType: BulkColumn["pgType"],
+): Sql {
+  if (dialect === "postgresql") {
+    return sql`${column} = ANY(CAST(CAST(${pgArrayLiteral(values)} AS text) AS ${raw(pgType)}[]))`;
+  }
+  return sql`${column} IN ${list(values)}`;
+}

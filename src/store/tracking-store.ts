@@ -7,7 +7,7 @@
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { generateRunName } from "../tracking/run-names.ts";
 import { toBoolean, toNumber, type Database, type Row } from "./database.ts";
-import { bulkRows, join, list, sql, type BulkColumn, type Sql } from "./sql.ts";
+import { bulkRows, inValues, join, list, raw, sql, type BulkColumn, type Sql } from "./sql.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
 import { searchExperimentsSql, searchRunsSql } from "./search-sql.ts";
@@ -450,17 +450,17 @@ export class SqlTrackingStore implements TrackingStore {
   /** Loads complete runs (info, latest metrics, params, tags, dataset inputs) in the given order. */
   private async loadRuns(runIds: readonly string[], db: Database = this.db): Promise<Run[]> {
     if (runIds.length === 0) return [];
-    const ids = list(runIds);
+    const ofRuns = (column: string): Sql => inValues(db.dialect, raw(column), runIds, "text");
     const [runRows, metricRows, paramRows, tagRows, inputs] = await Promise.all([
       db.all(sql`
         SELECT run_uuid, name, user_id, status, start_time, end_time, artifact_uri,
                lifecycle_stage, experiment_id
-        FROM runs WHERE run_uuid IN ${ids}`),
+        FROM runs WHERE ${ofRuns("run_uuid")}`),
       db.all(sql`
         SELECT run_uuid, "key", value, timestamp, step, is_nan
-        FROM latest_metrics WHERE run_uuid IN ${ids}`),
-      db.all(sql`SELECT run_uuid, "key", value FROM params WHERE run_uuid IN ${ids}`),
-      db.all(sql`SELECT run_uuid, "key", value FROM tags WHERE run_uuid IN ${ids}`),
+        FROM latest_metrics WHERE ${ofRuns("run_uuid")}`),
+      db.all(sql`SELECT run_uuid, "key", value FROM params WHERE ${ofRuns("run_uuid")}`),
+      db.all(sql`SELECT run_uuid, "key", value FROM tags WHERE ${ofRuns("run_uuid")}`),
       this.loadDatasetInputs(runIds, db),
     ]);
     const runs = new Map<string, Run>();
@@ -508,7 +508,7 @@ export class SqlTrackingStore implements TrackingStore {
              d.dataset_source, d.dataset_schema, d.dataset_profile
       FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
       WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET'
-        AND i.destination_id IN ${list(runIds)}`);
+        AND ${inValues(db.dialect, raw("i.destination_id"), runIds, "text")}`);
     const byRun = new Map<string, DatasetInput[]>();
     if (rows.length === 0) return byRun;
     const tagRows = await db.all(sql`

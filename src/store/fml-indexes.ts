@@ -1,0 +1,33 @@
+/**
+ * Indexes of fml's own on MLflow's tables, named `fml_…` so they are never mistaken for MLflow's
+ * (MLflow ignores indexes it does not know; `mlflow db upgrade` leaves them alone). Each one is
+ * here because a measured query needed it (scripts/bench, README "Benchmarks").
+ */
+
+import type { Database } from "./database.ts";
+import { raw } from "./sql.ts";
+
+const indexes = {
+  sqlite: [
+    // search-runs: walk an experiment's runs in MLflow's default order and stop after the page.
+    "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)",
+    // param filters: the runs with params.<key> = <value> without reading every run's params.
+    'CREATE INDEX IF NOT EXISTS fml_params_key_value ON params ("key", value, run_uuid)',
+  ],
+  postgresql: [
+    "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC NULLS LAST, run_uuid)",
+    'CREATE INDEX IF NOT EXISTS fml_params_key_value ON params ("key", value, run_uuid)',
+  ],
+} as const;
+
+/** Creates any missing fml index; another fml process creating the same one at once is fine. */
+export async function ensureFmlIndexes(db: Database): Promise<void> {
+  for (const statement of indexes[db.dialect]) {
+    try {
+      await db.run(raw(statement));
+    } catch (error) {
+      // Two processes racing on IF NOT EXISTS in PostgreSQL: the loser sees a duplicate.
+      if (!/already exists|duplicate key/i.test((error as Error).message)) throw error;
+    }
+  }
+}
