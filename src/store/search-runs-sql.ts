@@ -1,8 +1,9 @@
 /**
  * search-runs compiled to one parameterized SELECT of run_uuid values in MLflow's order.
  *
- * Each filter clause is an independent test against the run (as MLflow's per-clause joins are): an
- * `IN (runs matching the key and value)` set, or EXISTS, so AND and OR combine them freely. A run lacking the metric/param/tag never matches, except
+ * Each filter clause is an independent test against the run (as MLflow's per-clause joins are), an
+ * EXISTS (or, for `params.k = 'v'`, an IN set answered by an index), so AND and OR combine them
+ * freely. A run lacking the metric/param/tag never matches, except
  * `IS NULL`, which matches exactly the runs without a (non-null) value for the key.
  *
  * NaN metrics (stored as value 0 with is_nan = true) follow IEEE semantics in filters: they match
@@ -53,7 +54,7 @@ function runClauseSql(c: RunClause, dialect: Dialect): Sql {
         p.comparator === "!="
           ? sql`(m.is_nan = TRUE OR ${compareNumber(sql`m.value`, p, dialect)})`
           : sql`m.is_nan = FALSE AND ${compareNumber(sql`m.value`, p, dialect)}`;
-      return sql`r.run_uuid IN (SELECT m.run_uuid FROM latest_metrics m WHERE m."key" = ${c.key} AND ${test})`;
+      return sql`EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m."key" = ${c.key} AND ${test})`;
     }
     case "param":
     case "tag": {
@@ -63,9 +64,14 @@ function runClauseSql(c: RunClause, dialect: Dialect): Sql {
         const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${c.key} AND k.value IS NOT NULL`;
         return p.comparator === "IS NULL" ? sql`NOT EXISTS (${present})` : sql`EXISTS (${present})`;
       }
-      // The set of matching runs, found through (key, value) first: the same runs as an EXISTS
-      // per run, since a run without the key never matches, but an index answers it.
-      return sql`r.run_uuid IN (SELECT k.run_uuid FROM ${table} k WHERE k."key" = ${c.key} AND ${compareString(sql`k.value`, p, dialect)})`;
+      const test = compareString(sql`k.value`, p, dialect);
+      if (c.entity === "param" && p.comparator === "=") {
+        // params.k = 'v': the matching runs come straight from fml_params_key_value (the same
+        // runs an EXISTS per run finds, since a run without the key never matches).
+        return sql`r.run_uuid IN (SELECT k.run_uuid FROM params k WHERE k."key" = ${c.key} AND ${test})`;
+      }
+      // Per-run checks let a search in index order stop as soon as its page is full.
+      return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${c.key} AND ${test})`;
     }
     case "attribute": {
       const p = c.predicate;
