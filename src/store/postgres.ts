@@ -11,10 +11,7 @@ import { maskPassword } from "../config.ts";
 import { MlflowError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Database, Row } from "./database.ts";
-import { preparePostgresSchema } from "./migrate-postgres.ts";
-import type { OpenStoreOptions } from "./open.ts";
 import { render, type Sql } from "./sql.ts";
-import { SqlTrackingStore } from "./tracking-store.ts";
 
 export class PostgresConnectError extends Error {
   override name = "PostgresConnectError";
@@ -358,22 +355,4 @@ export async function checkConnection(pool: PostgresSql, url: string): Promise<v
   } finally {
     clearTimeout(timer);
   }
-}
-
-export async function openPostgresStore(options: OpenStoreOptions): Promise<SqlTrackingStore> {
-  const { database } = options;
-  if (database.kind !== "postgresql") throw new Error("openPostgresStore needs a PostgreSQL target");
-  const pool = connectPostgres(database.url, { max: options.poolMax });
-  await checkConnection(pool, database.url);
-  try {
-    await preparePostgresSchema(pool, { migrate: options.migrate, log: log.info });
-  } catch (error) {
-    await pool.end({ timeout: 5 });
-    throw error;
-  }
-  const store = new SqlTrackingStore(new PostgresDatabase(pool), {
-    defaultArtifactRoot: options.defaultArtifactRoot,
-  });
-  await store.ensureDefaultExperiment();
-  return store;
 }
