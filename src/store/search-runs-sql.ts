@@ -157,11 +157,46 @@ function experimentIdValues(ids: readonly string[]): number[] {
 export function searchRunsSql(q: RunSearchQuery, dialect: Dialect): Sql {
   const experimentIds = experimentIdValues(q.experimentIds);
   if (experimentIds.length === 0) return sql`SELECT r.run_uuid FROM runs r WHERE 1 = 0`;
+  const where = join(
+    [
+      sql`r.experiment_id IN ${list(experimentIds)}`,
+      sql`r.lifecycle_stage IN ${list(lifecycleStages(q.viewType))}`,
+      runFilterSql(q.filter, dialect),
+    ],
+    " AND ",
+  );
+  const [first, ...rest] = q.orderBy;
+  if (first?.entity === "param" && rest.length === 0 && dialect === "sqlite") {
+    return orderedByParamSql(q, first.key, first.ascending, where);
+  }
   const { joins, terms } = runOrdering(q.orderBy, dialect);
-  const where = [
-    sql`r.experiment_id IN ${list(experimentIds)}`,
-    sql`r.lifecycle_stage IN ${list(lifecycleStages(q.viewType))}`,
-    runFilterSql(q.filter, dialect),
-  ];
-  return sql`SELECT r.run_uuid FROM runs r${joins.length ? sql` ${join(joins, " ")}` : sql``} WHERE ${join(where, " AND ")} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
+  return sql`SELECT r.run_uuid FROM runs r${joins.length ? sql` ${join(joins, " ")}` : sql``} WHERE ${where} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
+}
+
+/**
+ * Order by one param, as two walks that each stop after the page: runs with the param in value
+ * order straight from fml_params_key_value, then runs without it in start_time order from
+ * fml_runs_experiment_stage_start; the same rows and order as the general query, which would join
+ * and sort every run of the experiment first. (SQLite only: its index order is the BINARY order
+ * fml sorts text by; PostgreSQL sorts by COLLATE "C", which its default-collation index lacks.)
+ */
+function orderedByParamSql(q: RunSearchQuery, key: string, ascending: boolean, where: Sql): Sql {
+  const dir = direction(ascending);
+  const window = q.limit + q.offset;
+  // CROSS JOIN keeps params as the outer loop: SQLite's way of fixing the join order.
+  const withKey = sql`SELECT 0 AS grp, o0.value AS v, r.start_time AS st, r.run_uuid AS id
+    FROM params o0 CROSS JOIN runs r ON r.run_uuid = o0.run_uuid
+    WHERE o0."key" = ${key} AND ${where}
+    ORDER BY o0.value ${dir}, r.start_time DESC NULLS LAST, r.run_uuid ASC LIMIT ${window}`;
+  // Runs without the param only matter when those with it do not fill the window; the count is
+  // a constant SQLite evaluates once, so the walk is skipped (not run to the end) when they do.
+  const needed = sql`(SELECT COUNT(*) FROM (SELECT 1 FROM params o0 CROSS JOIN runs r ON r.run_uuid = o0.run_uuid
+    WHERE o0."key" = ${key} AND ${where} LIMIT ${window})) < ${window}`;
+  const withoutKey = sql`SELECT 1 AS grp, NULL AS v, r.start_time AS st, r.run_uuid AS id
+    FROM runs r
+    WHERE ${needed} AND ${where}
+      AND NOT EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${key})
+    ORDER BY r.start_time DESC NULLS LAST, r.run_uuid ASC LIMIT ${window}`;
+  return sql`SELECT id AS run_uuid FROM (SELECT * FROM (${withKey}) a UNION ALL SELECT * FROM (${withoutKey}) b) u
+    ORDER BY grp, v ${dir}, st DESC NULLS LAST, id ASC ${page(q.limit, q.offset)}`;
 }
