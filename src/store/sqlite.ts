@@ -76,6 +76,8 @@ export class SqliteDatabaseHandle implements Database {
   static async open(path: string): Promise<SqliteDatabaseHandle> {
     const writer = await openSqlite(path);
     const inMemory = path === ":memory:" || path === "";
+    // First, so that even switching the journal mode waits for another process's lock.
+    writer.exec("PRAGMA busy_timeout = 20000");
     if (!inMemory) {
       writer.exec("PRAGMA journal_mode = WAL");
       // WAL + NORMAL: a crash of fml never loses a committed write; only a power loss may drop the
