@@ -5,14 +5,12 @@
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import postgres from "postgres";
+import { createTestDatabase, postgresAdminUrl, repoRoot } from "./fixtures.ts";
 
-export const repoRoot = resolve(import.meta.dir, "../..");
+export { postgresAdminUrl, repoRoot };
 export type Backend = "sqlite" | "postgresql";
-
-export const postgresAdminUrl =
-  process.env.FML_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 let postgresReachable: boolean | undefined;
 
@@ -40,24 +38,6 @@ export async function backends(): Promise<Backend[]> {
   if (process.env.CI) throw new Error("PostgreSQL is not reachable at " + postgresAdminUrl);
   console.warn("PostgreSQL not reachable: API tests run on SQLite only");
   return ["sqlite"];
-}
-
-/** A fresh, empty PostgreSQL database; `drop` removes it. */
-export async function createPostgresDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const name = `fml_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = postgresAdminUrl.replace(/\/[^/]*$/, `/${name}`);
-  return {
-    url,
-    name,
-    async drop() {
-      const sql = postgres(postgresAdminUrl, { max: 1, onnotice: () => {} });
-      await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await sql.end();
-    },
-  };
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -112,7 +92,7 @@ export async function startFml(options: StartOptions = {}): Promise<FmlServer> {
   let dropDatabase: (() => Promise<void>) | undefined;
   if (!databaseUri) {
     if (backend === "postgresql") {
-      const db = await createPostgresDatabase();
+      const db = await createTestDatabase();
       databaseUri = db.url;
       dropDatabase = db.drop;
     } else {
