@@ -4,12 +4,13 @@
  */
 
 import { invalidParameter } from "../errors.ts";
-import { decodePageToken, encodePageToken } from "../search/page-token.ts";
+import { decodePageToken } from "../search/page-token.ts";
 import type { ModelStage, RegistryStore } from "../store/registry-types.ts";
-import type { Page, Tag } from "../store/types.ts";
+import type { Tag } from "../store/types.ts";
 import { validateKey } from "../tracking/validation.ts";
 import type { Json } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
+import { maxResults, withToken } from "./paging.ts";
 import type { Params } from "./request.ts";
 import type { Endpoint } from "./tracking-routes.ts";
 
@@ -77,23 +78,6 @@ function validateAlias(alias: string): void {
   }
 }
 
-function maxResults(p: Params, fallback: number, max: number): number {
-  const value = p.optionalInt("max_results") ?? fallback;
-  if (value < 1) {
-    throw invalidParameter(`Invalid value for max_results. It must be a positive integer, but got ${value}`);
-  }
-  if (value > max) {
-    throw invalidParameter(
-      `Invalid value for request parameter max_results. It must be at most ${max}, but got value ${value}`,
-    );
-  }
-  return value;
-}
-
-function withToken(body: Record<string, Json | undefined>, page: Page<unknown>): Json {
-  if (page.nextOffset !== undefined) body.next_page_token = encodePageToken(page.nextOffset);
-  return body;
-}
 
 export function registryEndpoints(store: RegistryStore): Endpoint[] {
   return [
@@ -155,6 +139,7 @@ export function registryEndpoints(store: RegistryStore): Endpoint[] {
             p,
             registryLimits.searchRegisteredModelsDefault,
             registryLimits.searchRegisteredModelsMax,
+            1,
           ),
           offset: decodePageToken(p.optionalString("page_token")),
         });
@@ -308,6 +293,7 @@ export function registryEndpoints(store: RegistryStore): Endpoint[] {
             p,
             registryLimits.searchModelVersionsDefault,
             registryLimits.searchModelVersionsMax,
+            1,
           ),
           offset: decodePageToken(p.optionalString("page_token")),
         });

@@ -4,8 +4,8 @@
  */
 
 import { invalidParameter } from "../errors.ts";
-import { decodePageToken, encodePageToken } from "../search/page-token.ts";
-import type { Metric, Page, RunStatus, TrackingStore, ViewType } from "../store/types.ts";
+import { decodePageToken } from "../search/page-token.ts";
+import type { Metric, RunStatus, TrackingStore, ViewType } from "../store/types.ts";
 import {
   limits,
   validateArtifactLocation,
@@ -26,6 +26,7 @@ import {
   runJson,
   type Json,
 } from "./json.ts";
+import { maxResults, withToken } from "./paging.ts";
 import type { Params } from "./request.ts";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
@@ -41,25 +42,6 @@ export interface Endpoint {
 const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
 const viewTypes: readonly ViewType[] = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"];
 
-function maxResults(params: Params, fallback: number, max: number): number {
-  const value = params.optionalInt("max_results") ?? fallback;
-  if (value > max) {
-    throw invalidParameter(
-      `Invalid value for request parameter max_results. It must be at most ${max}, but got value ${value}`,
-    );
-  }
-  if (value < 0) {
-    throw invalidParameter(
-      `Invalid value for request parameter max_results. It must be a non-negative integer, but got value ${value}`,
-    );
-  }
-  return value;
-}
-
-function withToken(body: Record<string, Json | undefined>, page: Page<unknown>): Json {
-  if (page.nextOffset !== undefined) body.next_page_token = encodePageToken(page.nextOffset);
-  return body;
-}
 
 const runId = (p: Params): string => p.stringOf("run_id", "run_uuid");
 
