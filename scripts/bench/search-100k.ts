@@ -3,11 +3,13 @@
  * order"). Seeds an fml-created SQLite database straight through bun:sqlite (minutes faster than
  * HTTP), starts the compiled binary on it and times `runs/search` over loopback.
  *
- *   bun scripts/bench/search-100k.ts [--runs 100000] [--repeat 5] [--binary dist/fml]
+ *   bun scripts/bench/search-100k.ts [--runs 100000] [--repeat 5] [--binary dist/fml] [--keep DIR]
+ *
+ * `--keep DIR` seeds DIR/fml.db once and reuses it on later runs (for profiling a change).
  */
 
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -20,8 +22,11 @@ const option = (name: string, fallback: string): string => {
 const runCount = Number(option("--runs", "100000"));
 const repeat = Number(option("--repeat", "5"));
 let binary = option("--binary", "") && resolve(option("--binary", ""));
-const dir = mkdtempSync(join(tmpdir(), "fml-search-bench-"));
+const keep = option("--keep", "") && resolve(option("--keep", ""));
+if (keep) mkdirSync(keep, { recursive: true });
+const dir = keep || mkdtempSync(join(tmpdir(), "fml-search-bench-"));
 const dbPath = join(dir, "fml.db");
+const seeded = keep !== "" && existsSync(dbPath);
 
 if (!binary) {
   binary = join(dir, "fml");
@@ -61,7 +66,7 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
 }
 
 // fml creates the schema and the experiment; the runs go in directly.
-{
+if (!seeded) {
   const server = await startServer();
   await fetch(`${server.url}/api/2.0/mlflow/experiments/create`, {
     method: "POST",
@@ -71,7 +76,7 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
   await server.stop();
 }
 const seedStarted = performance.now();
-{
+if (!seeded) {
   const db = new Database(dbPath);
   const insert = (table: string, columns: string) =>
     db.prepare(`INSERT INTO ${table} (${columns}) VALUES (${columns.split(",").map(() => "?").join(",")})`);
@@ -97,7 +102,7 @@ const seedStarted = performance.now();
   db.exec("ANALYZE");
   db.close(true);
 }
-console.log(`seeded ${runCount} runs (10 params, 10 metrics, 5 tags each) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+if (!seeded) console.log(`seeded ${runCount} runs (10 params, 10 metrics, 5 tags each) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
 const server = await startServer();
 const searches: [string, object][] = [
@@ -126,4 +131,4 @@ for (const [name, body] of searches) {
   }
 }
 await server.stop();
-rmSync(dir, { recursive: true, force: true });
+if (!keep) rmSync(dir, { recursive: true, force: true });

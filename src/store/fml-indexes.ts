@@ -13,10 +13,13 @@ const indexes = {
     "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)",
     // param filters: the runs with params.<key> = <value> without reading every run's params.
     'CREATE INDEX IF NOT EXISTS fml_params_key_value ON params ("key", value, run_uuid)',
+    // search-runs ordered by one metric: walk its values in order and stop after the page.
+    'CREATE INDEX IF NOT EXISTS fml_latest_metrics_key_value ON latest_metrics ("key", is_nan, value, run_uuid)',
   ],
   postgresql: [
     "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC NULLS LAST, run_uuid)",
     'CREATE INDEX IF NOT EXISTS fml_params_key_value ON params ("key", value, run_uuid)',
+    'CREATE INDEX IF NOT EXISTS fml_latest_metrics_key_value ON latest_metrics ("key", is_nan, value, run_uuid)',
   ],
 } as const;
 

@@ -46,7 +46,7 @@ export function lifecycleStages(viewType: ViewType): string[] {
   return ["active", "deleted"];
 }
 
-function runClauseSql(c: RunClause, dialect: Dialect): Sql {
+function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
   switch (c.entity) {
     case "metric": {
       const p = c.predicate;
@@ -54,24 +54,24 @@ function runClauseSql(c: RunClause, dialect: Dialect): Sql {
         p.comparator === "!="
           ? sql`(m.is_nan = TRUE OR ${compareNumber(sql`m.value`, p, dialect)})`
           : sql`m.is_nan = FALSE AND ${compareNumber(sql`m.value`, p, dialect)}`;
-      return sql`EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m."key" = ${c.key} AND ${test})`;
+      return sql`EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = ${runId} AND m."key" = ${c.key} AND ${test})`;
     }
     case "param":
     case "tag": {
       const table = raw(c.entity === "param" ? "params" : "tags");
       const p = c.predicate;
       if (p.kind === "null") {
-        const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${c.key} AND k.value IS NOT NULL`;
+        const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND k.value IS NOT NULL`;
         return p.comparator === "IS NULL" ? sql`NOT EXISTS (${present})` : sql`EXISTS (${present})`;
       }
       const test = compareString(sql`k.value`, p, dialect);
       if (c.entity === "param" && p.comparator === "=") {
         // params.k = 'v': the matching runs come straight from fml_params_key_value (the same
         // runs an EXISTS per run finds, since a run without the key never matches).
-        return sql`r.run_uuid IN (SELECT k.run_uuid FROM params k WHERE k."key" = ${c.key} AND ${test})`;
+        return sql`${runId} IN (SELECT k.run_uuid FROM params k WHERE k."key" = ${c.key} AND ${test})`;
       }
       // Per-run checks let a search in index order stop as soon as its page is full.
-      return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${c.key} AND ${test})`;
+      return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND ${test})`;
     }
     case "attribute": {
       const p = c.predicate;
@@ -80,14 +80,14 @@ function runClauseSql(c: RunClause, dialect: Dialect): Sql {
         // MLflow matches run_name against the mlflow.runName tag, which old runs have and
         // runs.name may lack.
         const test = p.kind === "list" ? compareList(sql`t.value`, p) : compareString(sql`t.value`, p, dialect);
-        return sql`EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid AND t."key" = ${RUN_NAME_TAG} AND ${test})`;
+        return sql`EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = ${runId} AND t."key" = ${RUN_NAME_TAG} AND ${test})`;
       }
       const column = raw(RUN_COLUMNS[c.key]);
       return p.kind === "list" ? compareList(column, p) : compareString(column, p, dialect);
     }
     case "dataset": {
       const p = c.predicate;
-      const inputs = sql`i.destination_id = r.run_uuid AND i.destination_type = ${"RUN"} AND i.source_type = ${"DATASET"}`;
+      const inputs = sql`i.destination_id = ${runId} AND i.destination_type = ${"RUN"} AND i.source_type = ${"DATASET"}`;
       if (c.key === "context") {
         const test = p.kind === "list" ? compareList(sql`it.value`, p) : compareString(sql`it.value`, p, dialect);
         return sql`EXISTS (SELECT 1 FROM inputs i JOIN input_tags it ON it.input_uuid = i.input_uuid WHERE ${inputs} AND it.name = ${DATASET_CONTEXT_TAG} AND ${test})`;
@@ -99,14 +99,19 @@ function runClauseSql(c: RunClause, dialect: Dialect): Sql {
   }
 }
 
-export function runFilterSql(f: RunFilter, dialect: Dialect): Sql {
+/**
+ * The filter as a condition on the run `r`. `runId` is the column its per-key tests correlate on:
+ * an ordered walk passes its driving table's run_uuid, so SQLite checks those tests before it
+ * looks the run up.
+ */
+export function runFilterSql(f: RunFilter, dialect: Dialect, runId: Sql = raw("r.run_uuid")): Sql {
   switch (f.type) {
     case "clause":
-      return runClauseSql(f.clause, dialect);
+      return runClauseSql(f.clause, dialect, runId);
     case "and":
-      return and(f.operands.map((o) => runFilterSql(o, dialect)));
+      return and(f.operands.map((o) => runFilterSql(o, dialect, runId)));
     case "or":
-      return or(f.operands.map((o) => runFilterSql(o, dialect)));
+      return or(f.operands.map((o) => runFilterSql(o, dialect, runId)));
   }
 }
 
@@ -157,46 +162,69 @@ function experimentIdValues(ids: readonly string[]): number[] {
 export function searchRunsSql(q: RunSearchQuery, dialect: Dialect): Sql {
   const experimentIds = experimentIdValues(q.experimentIds);
   if (experimentIds.length === 0) return sql`SELECT r.run_uuid FROM runs r WHERE 1 = 0`;
-  const where = join(
-    [
-      sql`r.experiment_id IN ${list(experimentIds)}`,
-      sql`r.lifecycle_stage IN ${list(lifecycleStages(q.viewType))}`,
-      runFilterSql(q.filter, dialect),
-    ],
-    " AND ",
-  );
-  const [first, ...rest] = q.orderBy;
-  if (first?.entity === "param" && rest.length === 0 && dialect === "sqlite") {
-    return orderedByParamSql(q, first.key, first.ascending, where);
-  }
   const { joins, terms } = runOrdering(q.orderBy, dialect);
-  return sql`SELECT r.run_uuid FROM runs r${joins.length ? sql` ${join(joins, " ")}` : sql``} WHERE ${where} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
+  return sql`SELECT r.run_uuid FROM runs r${joins.length ? sql` ${join(joins, " ")}` : sql``} WHERE ${runScope(q, experimentIds)} AND ${runFilterSql(q.filter, dialect)} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
 }
 
+function runScope(q: RunSearchQuery, experimentIds: readonly number[]): Sql {
+  return sql`r.experiment_id IN ${list(experimentIds)} AND r.lifecycle_stage IN ${list(lifecycleStages(q.viewType))}`;
+}
+
+/** The first `limit` run ids of one group of an ordered walk. */
+export type RunWalk = (limit: number) => Sql;
+
 /**
- * Order by one param, as two walks that each stop after the page: runs with the param in value
- * order straight from fml_params_key_value, then runs without it in start_time order from
- * fml_runs_experiment_stage_start; the same rows and order as the general query, which would join
- * and sort every run of the experiment first. (SQLite only: its index order is the BINARY order
- * fml sorts text by; PostgreSQL sorts by COLLATE "C", which its default-collation index lacks.)
+ * A search ordered by one metric or param as consecutive walks, each in index order and stopped
+ * once the page is full: runs with a value (from fml_latest_metrics_key_value or
+ * fml_params_key_value), then for metrics the NaN ones, then the runs lacking the key in
+ * start_time order. Together they give the rows, in the order, of `searchRunsSql`, which would
+ * join and sort every run of the experiment first. Undefined for any other ordering.
+ *
+ * Param values are walked on SQLite only: its index order is the BINARY order fml sorts text by,
+ * while a PostgreSQL index on the default collation is not in COLLATE "C" order.
  */
-function orderedByParamSql(q: RunSearchQuery, key: string, ascending: boolean, where: Sql): Sql {
-  const dir = direction(ascending);
-  const window = q.limit + q.offset;
-  // CROSS JOIN keeps params as the outer loop: SQLite's way of fixing the join order.
-  const withKey = sql`SELECT 0 AS grp, o0.value AS v, r.start_time AS st, r.run_uuid AS id
-    FROM params o0 CROSS JOIN runs r ON r.run_uuid = o0.run_uuid
-    WHERE o0."key" = ${key} AND ${where}
-    ORDER BY o0.value ${dir}, r.start_time DESC NULLS LAST, r.run_uuid ASC LIMIT ${window}`;
-  // Runs without the param only matter when those with it do not fill the window; the count is
-  // a constant SQLite evaluates once, so the walk is skipped (not run to the end) when they do.
-  const needed = sql`(SELECT COUNT(*) FROM (SELECT 1 FROM params o0 CROSS JOIN runs r ON r.run_uuid = o0.run_uuid
-    WHERE o0."key" = ${key} AND ${where} LIMIT ${window})) < ${window}`;
-  const withoutKey = sql`SELECT 1 AS grp, NULL AS v, r.start_time AS st, r.run_uuid AS id
-    FROM runs r
-    WHERE ${needed} AND ${where}
-      AND NOT EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${key})
-    ORDER BY r.start_time DESC NULLS LAST, r.run_uuid ASC LIMIT ${window}`;
-  return sql`SELECT id AS run_uuid FROM (SELECT * FROM (${withKey}) a UNION ALL SELECT * FROM (${withoutKey}) b) u
-    ORDER BY grp, v ${dir}, st DESC NULLS LAST, id ASC ${page(q.limit, q.offset)}`;
+export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): RunWalk[] | undefined {
+  const [first, ...rest] = q.orderBy;
+  if (!first || rest.length > 0) return undefined;
+  if (first.entity !== "metric" && !(first.entity === "param" && dialect === "sqlite")) return undefined;
+  const experimentIds = experimentIdValues(q.experimentIds);
+  if (experimentIds.length === 0) return undefined;
+  const scope = runScope(q, experimentIds);
+  const dir = direction(first.ascending);
+  const byRecency = sql`r.start_time DESC NULLS LAST, r.run_uuid ASC`;
+  // CROSS JOIN keeps the index walk as the outer loop (SQLite's way of fixing the join order).
+  // The filter's per-key tests run on o0.run_uuid, before the run itself is looked up; SQLite's
+  // unary + keeps a `params.k = 'v'` set from driving o0 instead of the walk.
+  const walkFilter = runFilterSql(q.filter, dialect, raw(dialect === "sqlite" ? "+o0.run_uuid" : "o0.run_uuid"));
+  const crossJoin = raw(dialect === "sqlite" ? "CROSS JOIN" : "JOIN");
+  const runFilter = runFilterSql(q.filter, dialect);
+  if (first.entity === "param") {
+    return [
+      (limit) => sql`SELECT r.run_uuid FROM params o0 ${crossJoin} runs r ON r.run_uuid = o0.run_uuid
+        WHERE o0."key" = ${first.key} AND o0.value IS NOT NULL AND ${walkFilter} AND ${scope}
+        ORDER BY o0.value ${dir}, ${byRecency} LIMIT ${limit}`,
+      (limit) => sql`SELECT r.run_uuid FROM runs r
+        WHERE ${scope} AND ${runFilter}
+          AND NOT EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND k.value IS NOT NULL)
+        ORDER BY ${byRecency} LIMIT ${limit}`,
+    ];
+  }
+  const metricWalk = (isNan: boolean) => (limit: number) =>
+    sql`SELECT r.run_uuid FROM latest_metrics o0 ${crossJoin} runs r ON r.run_uuid = o0.run_uuid
+      WHERE o0."key" = ${first.key} AND o0.is_nan = ${isNan} AND ${walkFilter} AND ${scope}
+      ORDER BY o0.value ${dir}, ${byRecency} LIMIT ${limit}`;
+  return [
+    metricWalk(false),
+    metricWalk(true),
+    (limit) => sql`SELECT r.run_uuid FROM runs r
+      WHERE ${scope} AND ${runFilter}
+        AND NOT EXISTS (SELECT 1 FROM latest_metrics k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key})
+      ORDER BY ${byRecency} LIMIT ${limit}`,
+  ];
+}
+
+/** How many runs the searched experiments hold, counted up to `cap`. */
+export function countRunsUpTo(q: RunSearchQuery, cap: number): Sql {
+  const experimentIds = experimentIdValues(q.experimentIds);
+  return sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM runs r WHERE ${runScope(q, experimentIds)} LIMIT ${cap}) capped`;
 }

@@ -10,7 +10,8 @@ import { toBoolean, toNumber, type Database, type Row } from "./database.ts";
 import { bulkRows, inValues, join, list, raw, sql, type BulkColumn, type Sql } from "./sql.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
-import { searchExperimentsSql, searchRunsSql } from "./search-sql.ts";
+import { searchRunIds } from "./search-runs.ts";
+import { searchExperimentsSql } from "./search-sql.ts";
 import type {
   BulkIntervalQuery,
   CreateExperiment,
@@ -732,20 +733,15 @@ export class SqlTrackingStore implements TrackingStore {
       return id;
     });
     if (ids.length === 0) return { items: [] };
-    const rows = await this.db.all<{ run_uuid: unknown }>(
-      searchRunsSql(
-        {
-          experimentIds: ids,
-          viewType: query.viewType,
-          filter: parseRunFilter(query.filter),
-          orderBy: parseRunOrderBy(query.orderBy),
-          limit: query.maxResults,
-          offset: query.offset,
-        },
-        this.db.dialect,
-      ),
-    );
-    const runs = await this.loadRuns(rows.map((r) => String(r.run_uuid)));
+    const runIds = await searchRunIds(this.db, {
+      experimentIds: ids,
+      viewType: query.viewType,
+      filter: parseRunFilter(query.filter),
+      orderBy: parseRunOrderBy(query.orderBy),
+      limit: query.maxResults,
+      offset: query.offset,
+    });
+    const runs = await this.loadRuns(runIds);
     // MLflow emits a token whenever the page is full, without looking ahead.
     return runs.length === query.maxResults && query.maxResults > 0
       ? { items: runs, nextOffset: query.offset + query.maxResults }
