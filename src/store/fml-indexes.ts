@@ -18,7 +18,10 @@ const indexes = {
   ],
   postgresql: [
     "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC NULLS LAST, run_uuid)",
-    'CREATE INDEX IF NOT EXISTS fml_params_key_value ON params ("key", value, run_uuid)',
+    // In fml's text order (code points), so a param order walks it; fml compares param values
+    // under the same collation. It replaces an earlier index of the default collation.
+    'CREATE INDEX IF NOT EXISTS fml_params_key_value_c ON params ("key", value COLLATE "C", run_uuid)',
+    "DROP INDEX IF EXISTS fml_params_key_value",
     'CREATE INDEX IF NOT EXISTS fml_latest_metrics_key_value ON latest_metrics ("key", is_nan, value, run_uuid)',
   ],
 } as const;

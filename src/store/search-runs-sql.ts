@@ -64,12 +64,14 @@ function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
         const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND k.value IS NOT NULL`;
         return p.comparator === "IS NULL" ? sql`NOT EXISTS (${present})` : sql`EXISTS (${present})`;
       }
-      const test = compareString(sql`k.value`, p, dialect);
       if (c.entity === "param" && p.comparator === "=") {
         // params.k = 'v': the matching runs come straight from fml_params_key_value (the same
-        // runs an EXISTS per run finds, since a run without the key never matches).
+        // runs an EXISTS per run finds, since a run without the key never matches). Equality is
+        // the same under COLLATE "C", the collation of that index on PostgreSQL.
+        const test = compareString(textOrder(sql`k.value`, dialect), p, dialect);
         return sql`${runId} IN (SELECT k.run_uuid FROM params k WHERE k."key" = ${c.key} AND ${test})`;
       }
+      const test = compareString(sql`k.value`, p, dialect);
       // Per-run checks let a search in index order stop as soon as its page is full.
       return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND ${test})`;
     }
@@ -176,17 +178,15 @@ export type RunWalk = (limit: number) => Sql;
 /**
  * A search ordered by one metric or param as consecutive walks, each in index order and stopped
  * once the page is full: runs with a value (from fml_latest_metrics_key_value or
- * fml_params_key_value), then for metrics the NaN ones, then the runs lacking the key in
- * start_time order. Together they give the rows, in the order, of `searchRunsSql`, which would
- * join and sort every run of the experiment first. Undefined for any other ordering.
- *
- * Param values are walked on SQLite only: its index order is the BINARY order fml sorts text by,
- * while a PostgreSQL index on the default collation is not in COLLATE "C" order.
+ * fml_params_key_value, whose PostgreSQL version is in the COLLATE "C" order fml sorts text by),
+ * then for metrics the NaN ones, then the runs lacking the key in start_time order. Together they
+ * give the rows, in the order, of `searchRunsSql`, which would join and sort every run of the
+ * experiment first. Undefined for any other ordering.
  */
 export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): RunWalk[] | undefined {
   const [first, ...rest] = q.orderBy;
   if (!first || rest.length > 0) return undefined;
-  if (first.entity !== "metric" && !(first.entity === "param" && dialect === "sqlite")) return undefined;
+  if (first.entity !== "metric" && first.entity !== "param") return undefined;
   const experimentIds = experimentIdValues(q.experimentIds);
   if (experimentIds.length === 0) return undefined;
   const scope = runScope(q, experimentIds);
@@ -202,7 +202,7 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): RunWalk[] 
     return [
       (limit) => sql`SELECT r.run_uuid FROM params o0 ${crossJoin} runs r ON r.run_uuid = o0.run_uuid
         WHERE o0."key" = ${first.key} AND o0.value IS NOT NULL AND ${walkFilter} AND ${scope}
-        ORDER BY o0.value ${dir}, ${byRecency} LIMIT ${limit}`,
+        ORDER BY ${textOrder(sql`o0.value`, dialect)} ${dir}, ${byRecency} LIMIT ${limit}`,
       (limit) => sql`SELECT r.run_uuid FROM runs r
         WHERE ${scope} AND ${runFilter}
           AND NOT EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND k.value IS NOT NULL)
