@@ -174,6 +174,40 @@ for (const backend of await backends()) {
       expect(sampled.body.metrics.map((m) => m.step)).toEqual([0, 249, 499, 750]);
     });
 
+    test("a history that grows between requests is sampled from its current steps", async () => {
+      // fml remembers which histories were dense; new points, gaps and steps before the first
+      // one must all show in the next answer.
+      const run = await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", { experiment_id: experimentId });
+      const runId = run.body.run.info.run_id;
+      const logged = new Set<number>();
+      const log = async (steps: number[]) => {
+        const metrics = steps.map((step) => ({ key: "acc", value: step, timestamp: 5000 + step, step }));
+        expect((await fml.api("POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200);
+        for (const step of steps) logged.add(step);
+      };
+      const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const expectSampled = async (maxResults: number) => {
+        const steps = [...logged].sort((a, b) => a - b);
+        const expected = [...new Set([...sampleSteps(steps, 0, steps.at(-1) as number, maxResults), steps[0] as number, steps.at(-1) as number])];
+        const r = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+          run_ids: [runId],
+          metric_key: "acc",
+          max_results: maxResults,
+        });
+        expect(r.body.metrics.map((m) => m.step)).toEqual(expected.sort((a, b) => a - b).slice(0, maxResults));
+      };
+      await log(range(5, 40)); // dense
+      await expectSampled(7);
+      await log([45]); // a gap after the known range
+      await expectSampled(7);
+      await log(range(41, 44)); // the gap filled
+      await expectSampled(7);
+      await log(range(0, 4)); // steps before the first one
+      await expectSampled(7);
+      await log([60, 20]); // a gap and a step logged twice
+      await expectSampled(9);
+    });
+
     test("get-history-bulk-interval honours a step range and validates its parameters", async () => {
       const r = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
         run_ids: [runs[0]],

@@ -10,6 +10,7 @@ import { toBoolean, toNumber, type Database, type Row } from "./database.ts";
 import { bulkRows, inValues, join, list, raw, sql, type BulkColumn, type Sql } from "./sql.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
+import { DenseStepRanges } from "./dense-steps.ts";
 import { searchRunIds } from "./search-runs.ts";
 import { searchExperimentsSql } from "./search-sql.ts";
 import type {
@@ -197,6 +198,7 @@ function lastWins(tags: readonly Tag[]): Tag[] {
 
 export class SqlTrackingStore implements TrackingStore {
   readonly kind;
+  private readonly denseSteps = new DenseStepRanges();
 
   constructor(
     private readonly db: Database,
@@ -823,15 +825,18 @@ export class SqlTrackingStore implements TrackingStore {
     const perRun = await Promise.all(
       runIds.map(async (runId) => {
         const where = sql`run_uuid = ${runId} AND "key" = ${key}`;
-        const [lo, hi, count] = await Promise.all([
+        const [lo, hi] = await Promise.all([
           this.db.all(sql`SELECT MIN(step) AS v FROM metrics WHERE ${where}`),
           this.db.all(sql`SELECT MAX(step) AS v FROM metrics WHERE ${where}`),
-          this.db.all(sql`SELECT COUNT(DISTINCT step) AS v FROM metrics WHERE ${where}`),
         ]);
-        const n = toNumber(count[0]?.v) ?? 0;
-        if (n === 0) return undefined;
-        const range: [number, number] = [toNumber(lo[0]?.v) as number, toNumber(hi[0]?.v) as number];
-        return { range, dense: n === range[1] - range[0] + 1 };
+        const first = toNumber(lo[0]?.v);
+        const last = toNumber(hi[0]?.v);
+        if (first === null || last === null) return undefined;
+        const range: [number, number] = [first, last];
+        const dense = await this.isDense(runId, key, range);
+        if (dense) this.denseSteps.set(runId, key, range);
+        else this.denseSteps.delete(runId, key);
+        return { range, dense };
       }),
     );
     const present = perRun.filter((r) => r !== undefined);
@@ -841,6 +846,23 @@ export class SqlTrackingStore implements TrackingStore {
       SELECT DISTINCT step FROM metrics
       WHERE run_uuid IN ${list(runIds)} AND "key" = ${key} ORDER BY step`);
     return { bounds, steps: stepList(rows.map((r) => toNumber(r.step) as number)) };
+  }
+
+  /** Whether the run logged `key` at every step of `range`, counting only what is not known. */
+  private async isDense(runId: string, key: string, [first, last]: [number, number]): Promise<boolean> {
+    const distinctSteps = async (from: number, to: number): Promise<number> => {
+      if (from > to) return 0;
+      const [row] = await this.db.all(sql`
+        SELECT COUNT(DISTINCT step) AS v FROM metrics
+        WHERE run_uuid = ${runId} AND "key" = ${key} AND step >= ${from} AND step <= ${to}`);
+      return toNumber(row?.v) ?? 0;
+    };
+    const known = this.denseSteps.get(runId, key);
+    if (known && known[0] >= first && known[1] <= last) {
+      const [below, above] = await Promise.all([distinctSteps(first, known[0] - 1), distinctSteps(known[1] + 1, last)]);
+      return below === known[0] - first && above === last - known[1];
+    }
+    return (await distinctSteps(first, last)) === last - first + 1;
   }
 
   async getMetricHistoryBulkInterval(query: BulkIntervalQuery): Promise<MetricWithRunId[]> {
