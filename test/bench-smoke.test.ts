@@ -41,6 +41,7 @@ test("bench --quick --backend sqlite reports every workload", async () => {
       storedMatches: expect.any(Boolean),
       ...sampled,
     });
+    expect(sqlite.ingestPaced).toMatchObject({ requests: latency, pointsPerSecond: expect.any(Number), ...sampled });
     expect(sqlite.smallWrites).toMatchObject({ logMetric: latency, logParameter: latency, requestsPerSecond: expect.any(Number), ...sampled });
     expect(sqlite.createRun).toMatchObject({ requests: latency, runsPerSecond: expect.any(Number), ...sampled });
     for (const name of ["noFilter", "metricFilter", "paramFilterMetricOrder"]) {

@@ -19,6 +19,8 @@ export interface LoadSpec {
   runId?: string;
   runIds?: string[];
   metricKey?: string;
+  /** ingest: each client starts a request every this many ms (unset: back to back). */
+  intervalMs?: number;
   /** Read workloads stop repeating a request after this long (at least 3 times each). */
   budgetMs?: number;
 }
@@ -88,6 +90,7 @@ async function ingest(spec: LoadSpec) {
   let accepted = 0;
   let errors = 0;
   const base = Date.now();
+  let pacedFrom: number | undefined;
   const seconds = await forDuration(
     clients,
     spec.durationMs ?? 10000,
@@ -95,6 +98,14 @@ async function ingest(spec: LoadSpec) {
       runIds[c] = await createRun(spec.url, spec.experimentId);
     },
     async (c, i) => {
+      if (spec.intervalMs) {
+        // Paced clients, as training loops log: request i starts at i × interval, spread so the
+        // clients do not all start at once.
+        pacedFrom ??= performance.now();
+        const due = pacedFrom + (c / clients + i) * spec.intervalMs;
+        const wait = due - performance.now();
+        if (wait > 0) await Bun.sleep(wait);
+      }
       const metrics = [];
       for (let k = 0; k < KEYS; k++) {
         for (let s = 0; s < STEPS; s++) {
