@@ -27,6 +27,8 @@ export interface ServerConfig {
   s3EndpointUri: string | undefined;
   databaseMigrate: boolean;
   databasePoolMax: number;
+  /** SQLite: page cache of the connection that serves reads, in MB (SQLite's own default is 2). */
+  databaseCacheMb: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** Database statements slower than this are logged; 0 turns it off. */
@@ -212,6 +214,11 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
     throw new ConfigError(`--database-pool-max must be a positive integer, got '${poolMax}'`);
   }
 
+  const cacheSize = pickString(flags, env, ["database-cache-size"], ["FML_DATABASE_CACHE_SIZE"]) ?? "64";
+  if (!/^\d+$/.test(cacheSize)) {
+    throw new ConfigError(`--database-cache-size must be megabytes, got '${cacheSize}'`);
+  }
+
   const logFormat = (pickString(flags, env, ["log-format"], ["FML_LOG_FORMAT"]) ?? "text").toLowerCase();
   if (logFormat !== "text" && logFormat !== "json") {
     throw new ConfigError(`--log-format must be text or json, got '${logFormat}'`);
@@ -237,6 +244,7 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
       true,
     ),
     databasePoolMax: Number(poolMax),
+    databaseCacheMb: Number(cacheSize),
     logLevel,
     logFormat,
     databaseSlowThresholdMs: Number(slow),

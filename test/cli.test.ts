@@ -55,6 +55,15 @@ describe("cli", () => {
     expect(r.stderr).toContain("unsupported database URI");
   });
 
+  test("a database cache size that is not megabytes is refused, by flag or variable", () => {
+    const flag = fml(["server", "--database-cache-size", "lots"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("--database-cache-size must be megabytes, got 'lots'");
+    const variable = fml(["server"], { FML_DATABASE_CACHE_SIZE: "-5" });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain("got '-5'");
+  });
+
   test("a bad listen address is refused", () => {
     const r = fml(["server", "--listen-address", "127.0.0.1:99999"]);
     expect(r.code).toBe(2);

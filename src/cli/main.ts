@@ -56,6 +56,10 @@ const serverArgs = {
     type: "string",
     description: "maximum PostgreSQL connections [env FML_DATABASE_POOL_MAX] (default 10)",
   },
+  "database-cache-size": {
+    type: "string",
+    description: "SQLite page cache for reads, in MB [env FML_DATABASE_CACHE_SIZE] (default 64)",
+  },
   "log-level": {
     type: "string",
     description: "debug, info, warn or error [env FML_LOG_LEVEL] (default info)",

@@ -33,6 +33,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     defaultArtifactRoot: config.defaultArtifactRoot,
     migrate: config.databaseMigrate,
     poolMax: config.databasePoolMax,
+    cacheMb: config.databaseCacheMb,
     wrapDatabase:
       config.databaseSlowThresholdMs > 0
         ? (db) =>
