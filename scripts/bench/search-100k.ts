@@ -1,9 +1,11 @@
 /**
  * Run search on 100,000 runs (issue: "first page in under 100 ms with a metric filter and a param
  * order"). Seeds an fml-created SQLite database straight through bun:sqlite (minutes faster than
- * HTTP), starts the compiled binary on it and times `runs/search` over loopback.
+ * HTTP), starts the compiled binary on it and times `runs/search` over loopback. For PostgreSQL the
+ * seeded file is copied into a fresh fml_bench_<random> database with `fml import` (dropped after).
  *
- *   bun scripts/bench/search-100k.ts [--runs 100000] [--repeat 5] [--binary dist/fml] [--keep DIR]
+ *   bun scripts/bench/search-100k.ts [--backend sqlite|postgresql|both] [--runs 100000] [--repeat 5]
+ *                                    [--binary dist/fml] [--keep DIR]
  *
  * `--keep DIR` seeds DIR/fml.db once and reuses it on later runs (for profiling a change).
  */
@@ -12,6 +14,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createPgDatabase, openPg } from "./db.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const args = process.argv.slice(2);
@@ -20,6 +23,8 @@ const option = (name: string, fallback: string): string => {
   return i === -1 ? fallback : (args[i + 1] ?? fallback);
 };
 const runCount = Number(option("--runs", "100000"));
+const backendOption = option("--backend", "sqlite");
+const backends = backendOption === "both" ? ["sqlite", "postgresql"] : [backendOption];
 const repeat = Number(option("--repeat", "5"));
 let binary = option("--binary", "") && resolve(option("--binary", ""));
 const keep = option("--keep", "") && resolve(option("--keep", ""));
@@ -34,8 +39,8 @@ if (!binary) {
   if (build.exitCode !== 0) throw new Error(build.stderr.toString());
 }
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = Bun.spawn([binary, "server", "--listen-address", "127.0.0.1:0", "--database-uri", `sqlite:///${dbPath}`], {
+async function startServer(databaseUri = `sqlite:///${dbPath}`): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = Bun.spawn([binary, "server", "--listen-address", "127.0.0.1:0", "--database-uri", databaseUri], {
     cwd: dir,
     stderr: "pipe",
     env: { ...process.env, FML_LOG_LEVEL: "info" },
@@ -104,31 +109,50 @@ if (!seeded) {
 }
 if (!seeded) console.log(`seeded ${runCount} runs (10 params, 10 metrics, 5 tags each) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-const server = await startServer();
 const searches: [string, object][] = [
   ["no filter, default order", {}],
   ["metrics.m0 > 0.5, order params.lr", { filter: "metrics.m0 > 0.5", order_by: ["params.lr ASC"] }],
   ["metrics.m0 > 0.5, order params.p1 (10 values)", { filter: "metrics.m0 > 0.5", order_by: ["params.p1 ASC"] }],
   ["params.p0 = 'v3', order metrics.m1", { filter: "params.p0 = 'v3'", order_by: ["metrics.m1 DESC"] }],
 ];
-console.log("| search | page | p50 ms | max ms |\n| --- | --- | --- | --- |");
-for (const [name, body] of searches) {
-  for (const pageSize of [100, 1000]) {
-    const times: number[] = [];
-    for (let i = 0; i < repeat + 1; i++) {
-      const started = performance.now();
-      const response = await fetch(`${server.url}/api/2.0/mlflow/runs/search`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ experiment_ids: ["1"], max_results: pageSize, ...body }),
-      });
-      await response.arrayBuffer();
-      if (i > 0) times.push(performance.now() - started); // the first call warms caches
+console.log("| backend | search | page | p50 ms | max ms |\n| --- | --- | --- | --- | --- |");
+for (const backend of backends) {
+  let databaseUri: string | undefined;
+  let drop = async () => {};
+  if (backend === "postgresql") {
+    const pg = await createPgDatabase();
+    drop = pg.drop;
+    const copy = Bun.spawnSync([binary, "import", "--input-database-uri", `sqlite:///${dbPath}`, "--output-database-uri", pg.url]);
+    if (copy.exitCode !== 0) throw new Error(`fml import failed: ${copy.stderr.toString()}`);
+    // A freshly loaded table has no planner statistics or visibility map until autovacuum runs.
+    const sql = openPg(pg.url);
+    await sql.unsafe("VACUUM ANALYZE");
+    await sql.end();
+    databaseUri = pg.url;
+  }
+  const server = await startServer(databaseUri);
+  try {
+    for (const [name, body] of searches) {
+      for (const pageSize of [100, 1000]) {
+        const times: number[] = [];
+        for (let i = 0; i < repeat + 1; i++) {
+          const started = performance.now();
+          const response = await fetch(`${server.url}/api/2.0/mlflow/runs/search`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ experiment_ids: ["1"], max_results: pageSize, ...body }),
+          });
+          await response.arrayBuffer();
+          if (i > 0) times.push(performance.now() - started); // the first call warms caches
+        }
+        times.sort((a, b) => a - b);
+        const p50 = times[Math.floor(times.length / 2)] ?? 0;
+        console.log(`| ${backend} | ${name} | ${pageSize} | ${p50.toFixed(1)} | ${(times[times.length - 1] ?? 0).toFixed(1)} |`);
+      }
     }
-    times.sort((a, b) => a - b);
-    const p50 = times[Math.floor(times.length / 2)] ?? 0;
-    console.log(`| ${name} | ${pageSize} | ${p50.toFixed(1)} | ${(times[times.length - 1] ?? 0).toFixed(1)} |`);
+  } finally {
+    await server.stop();
+    await drop();
   }
 }
-await server.stop();
 if (!keep) rmSync(dir, { recursive: true, force: true });
