@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseRunFilter, parseRunOrderBy } from "../src/search/runs.ts";
 import { lifecycleStages } from "../src/store/search-runs-sql.ts";
-import { searchRunIds } from "../src/store/search-runs.ts";
+import { searchRunIds, type SearchRunIdsOptions } from "../src/store/search-runs.ts";
 import type { ViewType } from "../src/store/search-sql.ts";
 import {
 
@@ -166,8 +166,9 @@ function suite(open: () => Promise<SearchDb>): void {
     await db?.close();
   });
 
-  // walkFromRuns 0 makes every single-key order take its index walks, whatever the data's size.
-  const cases = (name: string, orders: (r: Random) => string[], walkFromRuns?: number) =>
+  // walkFromRuns 0 makes every single-key order take its index walks, whatever the data's size;
+  // a small tieFromEntries makes param orders read ties in start_time order.
+  const cases = (name: string, orders: (r: Random) => string[], options: SearchRunIdsOptions = {}) =>
   test(`${CASES} random filters ${name} match the in-memory evaluation (seed ${SEED})`, async () => {
     let nonEmpty = 0;
     for (let i = 0; i < CASES; i++) {
@@ -189,12 +190,12 @@ function suite(open: () => Promise<SearchDb>): void {
 
       const query = { experimentIds, viewType, filter, orderBy, limit: 1000, offset: 0 };
       const context = `filter: ${filterText}\norder_by: ${JSON.stringify(orderText)}\nview: ${viewType} experiments: ${experimentIds}`;
-      const all = await searchRunIds(db, query, { walkFromRuns });
+      const all = await searchRunIds(db, query, options);
       expect(`${context}\n${all.join(",")}`).toBe(`${context}\n${expected.join(",")}`);
 
       const limit = 1 + Math.floor(r() * 10);
       const offset = Math.floor(r() * (expected.length + 2));
-      const pageIds = await searchRunIds(db, { ...query, limit, offset }, { walkFromRuns });
+      const pageIds = await searchRunIds(db, { ...query, limit, offset }, options);
       expect(pageIds).toEqual(expected.slice(offset, offset + limit));
     }
     // The generator must produce filters that select something, or the test proves little.
@@ -204,7 +205,9 @@ function suite(open: () => Promise<SearchDb>): void {
   // A single metric or param order has query plans of its own (index walks); test them on their own.
   const oneKey = (r: Random) => [`${pick(r, ["params.lr", "params.model", "metrics.acc", "metrics.loss"])}${pick(r, ["", " ASC", " DESC"])}`];
   cases("ordered by one key, sorted whole", oneKey);
-  cases("ordered by one key, walked in index order", oneKey, 0);
+  cases("ordered by one key, walked in index order", oneKey, { walkFromRuns: 0 });
+  cases("ordered by one key, walked with every shared value a tie", oneKey, { walkFromRuns: 0, tieFromEntries: 1 });
+  cases("ordered by one key, walked in steps of 3 index entries", oneKey, { walkFromRuns: 0, tieFromEntries: 3 });
 }
 
 describe("random run searches on SQLite", () => suite(openSqliteSearchDb));

@@ -175,6 +175,28 @@ function runScope(q: RunSearchQuery, experimentIds: readonly number[]): Sql {
 /** The first `limit` run ids of one group of an ordered walk. */
 export type RunWalk = (limit: number) => Sql;
 
+/** Where a walk over param values resumes: at `value`, or just after it. */
+export interface ValueBound {
+  value: string;
+  inclusive: boolean;
+}
+
+/**
+ * The runs with a param, in value order, read in steps (see search-runs.ts): a run of values
+ * holding few index entries is walked in one statement; a value shared by many runs (a tie of
+ * thousands) is read in start_time order instead of sorting the whole tie.
+ */
+export interface ParamValueWalk {
+  /** The value `skip` index entries from `from` (or from the first value): one `v` row or none. */
+  valueAt(from: ValueBound | undefined, skip: number): Sql;
+  /** Runs with a value from `from` up to (not including) `to`, in search order. */
+  values(from: ValueBound | undefined, to: string | undefined, limit: number): Sql;
+  /** Runs with exactly this value, walked in start_time order. */
+  tie(value: string, limit: number): Sql;
+}
+
+export type OrderedWalk = { kind: "sql"; walk: RunWalk } | { kind: "param values"; walk: ParamValueWalk };
+
 /**
  * A search ordered by one metric or param as consecutive walks, each in index order and stopped
  * once the page is full: runs with a value (from fml_latest_metrics_key_value or
@@ -183,7 +205,7 @@ export type RunWalk = (limit: number) => Sql;
  * give the rows, in the order, of `searchRunsSql`, which would join and sort every run of the
  * experiment first. Undefined for any other ordering.
  */
-export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): RunWalk[] | undefined {
+export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWalk[] | undefined {
   const [first, ...rest] = q.orderBy;
   if (!first || rest.length > 0) return undefined;
   if (first.entity !== "metric" && first.entity !== "param") return undefined;
@@ -198,15 +220,34 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): RunWalk[] 
   const walkFilter = runFilterSql(q.filter, dialect, raw(dialect === "sqlite" ? "+o0.run_uuid" : "o0.run_uuid"));
   const crossJoin = raw(dialect === "sqlite" ? "CROSS JOIN" : "JOIN");
   const runFilter = runFilterSql(q.filter, dialect);
+  const sqlWalk = (walk: RunWalk): OrderedWalk => ({ kind: "sql", walk });
   if (first.entity === "param") {
+    const value = textOrder(sql`o0.value`, dialect);
+    const from = (bound: ValueBound | undefined): Sql => {
+      if (!bound) return sql`1 = 1`;
+      const op = first.ascending ? (bound.inclusive ? ">=" : ">") : bound.inclusive ? "<=" : "<";
+      return sql`${value} ${raw(op)} ${bound.value}`;
+    };
+    const upTo = (to: string | undefined): Sql =>
+      to === undefined ? sql`1 = 1` : sql`${value} ${raw(first.ascending ? "<" : ">")} ${to}`;
+    const keyed = sql`o0."key" = ${first.key} AND o0.value IS NOT NULL`;
+    const values: ParamValueWalk = {
+      valueAt: (bound, skip) => sql`SELECT o0.value AS v FROM params o0
+        WHERE ${keyed} AND ${from(bound)} ORDER BY ${value} ${dir} LIMIT 1 OFFSET ${skip}`,
+      values: (bound, to, limit) => sql`SELECT r.run_uuid FROM params o0 ${crossJoin} runs r ON r.run_uuid = o0.run_uuid
+        WHERE ${keyed} AND ${from(bound)} AND ${upTo(to)} AND ${walkFilter} AND ${scope}
+        ORDER BY ${value} ${dir}, ${byRecency} LIMIT ${limit}`,
+      tie: (tied, limit) => sql`SELECT r.run_uuid FROM runs r
+        WHERE ${scope} AND ${runFilter}
+          AND EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND ${textOrder(sql`k.value`, dialect)} = ${tied})
+        ORDER BY ${byRecency} LIMIT ${limit}`,
+    };
     return [
-      (limit) => sql`SELECT r.run_uuid FROM params o0 ${crossJoin} runs r ON r.run_uuid = o0.run_uuid
-        WHERE o0."key" = ${first.key} AND o0.value IS NOT NULL AND ${walkFilter} AND ${scope}
-        ORDER BY ${textOrder(sql`o0.value`, dialect)} ${dir}, ${byRecency} LIMIT ${limit}`,
-      (limit) => sql`SELECT r.run_uuid FROM runs r
+      { kind: "param values", walk: values },
+      sqlWalk((limit) => sql`SELECT r.run_uuid FROM runs r
         WHERE ${scope} AND ${runFilter}
           AND NOT EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND k.value IS NOT NULL)
-        ORDER BY ${byRecency} LIMIT ${limit}`,
+        ORDER BY ${byRecency} LIMIT ${limit}`),
     ];
   }
   const metricWalk = (isNan: boolean) => (limit: number) =>
@@ -214,12 +255,12 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): RunWalk[] 
       WHERE o0."key" = ${first.key} AND o0.is_nan = ${isNan} AND ${walkFilter} AND ${scope}
       ORDER BY o0.value ${dir}, ${byRecency} LIMIT ${limit}`;
   return [
-    metricWalk(false),
-    metricWalk(true),
-    (limit) => sql`SELECT r.run_uuid FROM runs r
+    sqlWalk(metricWalk(false)),
+    sqlWalk(metricWalk(true)),
+    sqlWalk((limit) => sql`SELECT r.run_uuid FROM runs r
       WHERE ${scope} AND ${runFilter}
         AND NOT EXISTS (SELECT 1 FROM latest_metrics k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key})
-      ORDER BY ${byRecency} LIMIT ${limit}`,
+      ORDER BY ${byRecency} LIMIT ${limit}`),
   ];
 }
 

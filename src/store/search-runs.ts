@@ -5,7 +5,14 @@
  */
 
 import type { Row } from "./database.ts";
-import { countRunsUpTo, searchRunsSql, searchRunsWalks, type RunSearchQuery } from "./search-runs-sql.ts";
+import {
+  countRunsUpTo,
+  searchRunsSql,
+  searchRunsWalks,
+  type ParamValueWalk,
+  type RunSearchQuery,
+  type ValueBound,
+} from "./search-runs-sql.ts";
 import type { Dialect, Sql } from "./sql.ts";
 
 /**
@@ -14,16 +21,24 @@ import type { Dialect, Sql } from "./sql.ts";
  */
 export const WALK_FROM_RUNS = 2000;
 
+/**
+ * A param value with more index entries than this is a tie read in start_time order: sorting a
+ * tie looks up every one of its runs, while a page of it is usually found among its most recent
+ * runs (ordering 100k runs by a param of 10 values, first 100: 90 -> 10 ms).
+ */
+export const TIE_FROM_ENTRIES = 2000;
+
 interface Queryable {
   readonly dialect: Dialect;
   all(query: Sql): Promise<Row[]>;
 }
 
-export async function searchRunIds(
-  db: Queryable,
-  q: RunSearchQuery,
-  options: { walkFromRuns?: number } = {},
-): Promise<string[]> {
+export interface SearchRunIdsOptions {
+  walkFromRuns?: number;
+  tieFromEntries?: number;
+}
+
+export async function searchRunIds(db: Queryable, q: RunSearchQuery, options: SearchRunIdsOptions = {}): Promise<string[]> {
   const walks = searchRunsWalks(q, db.dialect);
   const walkFromRuns = options.walkFromRuns ?? WALK_FROM_RUNS;
   if (walks && (walkFromRuns === 0 || (await runCountUpTo(db, q, walkFromRuns)) >= walkFromRuns)) {
@@ -31,11 +46,47 @@ export async function searchRunIds(
     const ids: string[] = [];
     for (const walk of walks) {
       if (ids.length >= window) break;
-      for (const row of await db.all(walk(window - ids.length))) ids.push(String(row.run_uuid));
+      const limit = window - ids.length;
+      ids.push(
+        ...(walk.kind === "sql"
+          ? runIds(await db.all(walk.walk(limit)))
+          : await walkParamValues(db, walk.walk, limit, options.tieFromEntries ?? TIE_FROM_ENTRIES)),
+      );
     }
     return ids.slice(q.offset, window);
   }
-  return (await db.all(searchRunsSql(q, db.dialect))).map((row) => String(row.run_uuid));
+  return runIds(await db.all(searchRunsSql(q, db.dialect)));
+}
+
+/**
+ * Up to `limit` runs with the param, in search order: from each value on, either the values
+ * within the next `tieFrom` index entries in one statement, or, when the value alone fills them,
+ * that tie in start_time order.
+ */
+async function walkParamValues(db: Queryable, walk: ParamValueWalk, limit: number, tieFrom: number): Promise<string[]> {
+  const ids: string[] = [];
+  let next: string | undefined = await valueAt(db, walk, undefined, 0);
+  while (next !== undefined && ids.length < limit) {
+    const start: ValueBound = { value: next, inclusive: true };
+    const ahead = await valueAt(db, walk, start, tieFrom);
+    if (ahead === next) {
+      ids.push(...runIds(await db.all(walk.tie(next, limit - ids.length))));
+      next = await valueAt(db, walk, { value: next, inclusive: false }, 0);
+    } else {
+      ids.push(...runIds(await db.all(walk.values(start, ahead, limit - ids.length))));
+      next = ahead;
+    }
+  }
+  return ids;
+}
+
+async function valueAt(db: Queryable, walk: ParamValueWalk, from: ValueBound | undefined, skip: number): Promise<string | undefined> {
+  const [row] = await db.all(walk.valueAt(from, skip));
+  return row ? String(row.v) : undefined;
+}
+
+function runIds(rows: Row[]): string[] {
+  return rows.map((row) => String(row.run_uuid));
 }
 
 async function runCountUpTo(db: Queryable, q: RunSearchQuery, cap: number): Promise<number> {
