@@ -33,7 +33,19 @@ export function join(parts: readonly Sql[], separator: string): Sql {
 
 /** A parenthesised, comma-separated list of bound values: `(?, ?, ?)`. */
 export function list(values: readonly SqlValue[]): Sql {
-  return sql`(${join(values.map((v) => sql`${v}`), ", ")})`;
+  return placeholders("(", ", ", ")", values);
+}
+
+/**
+ * `open ? sep ? sep ? close` as one node: a 1,000-row batch renders from one flat array instead
+ * of thousands of nested fragments (a tenth of log-batch's CPU went to building and walking those).
+ */
+function placeholders(open: string, separator: string, close: string, values: readonly SqlValue[]): Sql {
+  if (values.length === 0) return raw(open + close);
+  const strings = new Array<string>(values.length + 1).fill(separator);
+  strings[0] = open;
+  strings[values.length] = close;
+  return new Sql(strings, values);
 }
 
 export interface RenderedSql {
@@ -45,9 +57,10 @@ export function render(query: Sql, dialect: Dialect): RenderedSql {
   const values: SqlValue[] = [];
   let text = "";
   const walk = (q: Sql): void => {
-    q.strings.forEach((chunk, i) => {
-      text += chunk;
-      if (i >= q.values.length) return;
+    const { strings } = q;
+    for (let i = 0; i < strings.length; i++) {
+      text += strings[i];
+      if (i >= q.values.length) continue;
       const value = q.values[i] as SqlValue | Sql;
       if (value instanceof Sql) {
         walk(value);
@@ -55,7 +68,7 @@ export function render(query: Sql, dialect: Dialect): RenderedSql {
         values.push(value);
         text += dialect === "postgresql" ? `$${values.length}` : "?";
       }
-    });
+    }
   };
   walk(query);
   return { text, values };
@@ -85,7 +98,16 @@ export function bulkRows(
     });
     return sql`SELECT * FROM unnest(${join(arrays, ", ")})`;
   }
-  return sql`VALUES ${join(rows.map((row) => list(row)), ", ")}`;
+  const width = columns.length;
+  const values: SqlValue[] = [];
+  for (const row of rows) {
+    for (let i = 0; i < width; i++) values.push(row[i] ?? null);
+  }
+  // Inside a row "?, ?", between rows "?), (?": every gap is one of the two.
+  const node = placeholders("VALUES (", ", ", ")", values);
+  const strings = node.strings as string[];
+  for (let r = 1; r < rows.length; r++) strings[r * width] = "), (";
+  return node;
 }
 
 /** A PostgreSQL array literal (`{"a","b",NULL}`), bound as one text parameter and cast by the query. */
