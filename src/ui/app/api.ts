@@ -34,25 +34,31 @@ async function request<T>(url: string, init?: RequestInit): Promise<T> {
     throw new ApiError(0, "NETWORK", `Cannot reach the fml server (${(error as Error).message}). Is it running?`);
   }
   const text = await response.text();
-  let body: any = {};
+  let body: unknown = {};
   try {
     body = text ? JSON.parse(text) : {};
   } catch {
     body = { message: text };
   }
   if (!response.ok) {
-    throw new ApiError(response.status, body.error_code ?? String(response.status), body.message ?? response.statusText);
+    // MLflow's error shape, when the body has it.
+    const { error_code: code, message } = (body ?? {}) as { error_code?: unknown; message?: unknown };
+    throw new ApiError(
+      response.status,
+      typeof code === "string" ? code : String(response.status),
+      typeof message === "string" ? message : response.statusText,
+    );
   }
   return body as T;
 }
 
 const base = "ajax-api/2.0/mlflow/";
 
-export function get<T = any>(endpoint: string, query: Query = {}): Promise<T> {
+export function get<T = unknown>(endpoint: string, query: Query = {}): Promise<T> {
   return request<T>(base + endpoint + toQuery(query));
 }
 
-export function post<T = any>(endpoint: string, body: unknown = {}, method = "POST"): Promise<T> {
+export function post<T = unknown>(endpoint: string, body: unknown = {}, method = "POST"): Promise<T> {
   return request<T>(base + endpoint, {
     method,
     headers: { "content-type": "application/json" },
