@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot, startFml } from "./helpers/server.ts";
@@ -20,7 +20,8 @@ function fml(args: string[], env: Record<string, string> = {}) {
     stderr: "pipe",
     timeout: 20000,
   });
-  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString(), cwd };
+  rmSync(cwd, { recursive: true, force: true });
+  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
 }
 
 describe("cli", () => {
@@ -127,6 +128,7 @@ describe("cli", () => {
     expect(text).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     r.kill();
     await r.exited;
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("with no configuration it creates fml.db in the current directory", async () => {
@@ -141,5 +143,6 @@ describe("cli", () => {
     expect(await Bun.file(join(cwd, "fml.db")).exists()).toBe(true);
     child.kill();
     await child.exited;
+    rmSync(cwd, { recursive: true, force: true });
   });
 });
