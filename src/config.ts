@@ -27,8 +27,8 @@ export interface ServerConfig {
   s3EndpointUri: string | undefined;
   databaseMigrate: boolean;
   databasePoolMax: number;
-  /** SQLite: page cache of the connection that serves reads, in MB (SQLite's own default is 2). */
-  databaseCacheMb: number;
+  /** SQLite: page cache of the connection that serves reads, in MB; unset, the store's default. */
+  databaseCacheMb: number | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** Database statements slower than this are logged; 0 turns it off. */
@@ -214,8 +214,8 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
     throw new ConfigError(`--database-pool-max must be a positive integer, got '${poolMax}'`);
   }
 
-  const cacheSize = pickString(flags, env, ["database-cache-size"], ["FML_DATABASE_CACHE_SIZE"]) ?? "64";
-  if (!/^\d+$/.test(cacheSize)) {
+  const cacheSize = pickString(flags, env, ["database-cache-size"], ["FML_DATABASE_CACHE_SIZE"]);
+  if (cacheSize !== undefined && !/^\d+$/.test(cacheSize)) {
     throw new ConfigError(`--database-cache-size must be megabytes, got '${cacheSize}'`);
   }
 
@@ -244,7 +244,7 @@ export function resolveServerConfig(flags: Flags, env: Env, cwd: string): Server
       true,
     ),
     databasePoolMax: Number(poolMax),
-    databaseCacheMb: Number(cacheSize),
+    databaseCacheMb: cacheSize === undefined ? undefined : Number(cacheSize),
     logLevel,
     logFormat,
     databaseSlowThresholdMs: Number(slow),

@@ -17,7 +17,7 @@ export interface OpenStoreOptions {
   defaultArtifactRoot: string;
   migrate: boolean;
   poolMax: number;
-  /** SQLite: page cache of the read connection, in MB (default 64). */
+  /** SQLite: page cache of the read connection, in MB (default DEFAULT_READ_CACHE_MB). */
   cacheMb?: number;
   /** Decorates the opened database, e.g. to time its statements. */
   wrapDatabase?: (db: Database) => Database;
@@ -47,7 +47,7 @@ async function openDatabase(options: OpenStoreOptions): Promise<Database> {
   if (database.kind === "sqlite") {
     let handle: SqliteDatabaseHandle;
     try {
-      handle = await SqliteDatabaseHandle.open(database.path, { readCacheMb: options.cacheMb ?? 64 });
+      handle = await SqliteDatabaseHandle.open(database.path, { readCacheMb: options.cacheMb });
     } catch (error) {
       throw new StoreOpenError(
         `cannot open SQLite database ${database.path}: ${(error as Error).message}`,

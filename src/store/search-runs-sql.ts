@@ -190,7 +190,7 @@ export interface ParamValueWalk {
   /** The value `skip` index entries from `from` (or from the first value): one `v` row or none. */
   valueAt(from: ValueBound | undefined, skip: number): Sql;
   /** Runs with a value from `from` up to (not including) `to`, in search order. */
-  values(from: ValueBound | undefined, to: string | undefined, limit: number): Sql;
+  values(from: ValueBound, to: string | undefined, limit: number): Sql;
   /** Runs with exactly this value, walked in start_time order. */
   tie(value: string, limit: number): Sql;
 }
@@ -221,6 +221,12 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
   const crossJoin = raw(dialect === "sqlite" ? "CROSS JOIN" : "JOIN");
   const runFilter = runFilterSql(q.filter, dialect);
   const sqlWalk = (walk: RunWalk): OrderedWalk => ({ kind: "sql", walk });
+  // The last group: runs without a value for the key, newest first.
+  const lacking = (table: "params" | "latest_metrics"): OrderedWalk =>
+    sqlWalk((limit) => sql`SELECT r.run_uuid FROM runs r
+      WHERE ${scope} AND ${runFilter}
+        AND NOT EXISTS (SELECT 1 FROM ${raw(table)} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND k.value IS NOT NULL)
+      ORDER BY ${byRecency} LIMIT ${limit}`);
   if (first.entity === "param") {
     const value = textOrder(sql`o0.value`, dialect);
     const from = (bound: ValueBound | undefined): Sql => {
@@ -242,26 +248,13 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
           AND EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND ${textOrder(sql`k.value`, dialect)} = ${tied})
         ORDER BY ${byRecency} LIMIT ${limit}`,
     };
-    return [
-      { kind: "param values", walk: values },
-      sqlWalk((limit) => sql`SELECT r.run_uuid FROM runs r
-        WHERE ${scope} AND ${runFilter}
-          AND NOT EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND k.value IS NOT NULL)
-        ORDER BY ${byRecency} LIMIT ${limit}`),
-    ];
+    return [{ kind: "param values", walk: values }, lacking("params")];
   }
   const metricWalk = (isNan: boolean) => (limit: number) =>
     sql`SELECT r.run_uuid FROM latest_metrics o0 ${crossJoin} runs r ON r.run_uuid = o0.run_uuid
       WHERE o0."key" = ${first.key} AND o0.is_nan = ${isNan} AND ${walkFilter} AND ${scope}
       ORDER BY o0.value ${dir}, ${byRecency} LIMIT ${limit}`;
-  return [
-    sqlWalk(metricWalk(false)),
-    sqlWalk(metricWalk(true)),
-    sqlWalk((limit) => sql`SELECT r.run_uuid FROM runs r
-      WHERE ${scope} AND ${runFilter}
-        AND NOT EXISTS (SELECT 1 FROM latest_metrics k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key})
-      ORDER BY ${byRecency} LIMIT ${limit}`),
-  ];
+  return [sqlWalk(metricWalk(false)), sqlWalk(metricWalk(true)), lacking("latest_metrics")];
 }
 
 /** How many runs the searched experiments hold, counted up to `cap`. */

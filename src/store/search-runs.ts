@@ -41,7 +41,7 @@ export interface SearchRunIdsOptions {
 export async function searchRunIds(db: Queryable, q: RunSearchQuery, options: SearchRunIdsOptions = {}): Promise<string[]> {
   const walks = searchRunsWalks(q, db.dialect);
   const walkFromRuns = options.walkFromRuns ?? WALK_FROM_RUNS;
-  if (walks && (walkFromRuns === 0 || (await runCountUpTo(db, q, walkFromRuns)) >= walkFromRuns)) {
+  if (walks && (await runCountUpTo(db, q, walkFromRuns)) >= walkFromRuns) {
     const window = q.offset + q.limit;
     const ids: string[] = [];
     for (const walk of walks) {

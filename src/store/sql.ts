@@ -41,11 +41,15 @@ export function list(values: readonly SqlValue[]): Sql {
  * of thousands of nested fragments (a tenth of log-batch's CPU went to building and walking those).
  */
 function placeholders(open: string, separator: string, close: string, values: readonly SqlValue[]): Sql {
-  if (values.length === 0) return raw(open + close);
-  const strings = new Array<string>(values.length + 1).fill(separator);
+  return new Sql(placeholderStrings(open, separator, close, values.length), values);
+}
+
+function placeholderStrings(open: string, separator: string, close: string, count: number): string[] {
+  if (count === 0) return [open + close];
+  const strings = new Array<string>(count + 1).fill(separator);
   strings[0] = open;
-  strings[values.length] = close;
-  return new Sql(strings, values);
+  strings[count] = close;
+  return strings;
 }
 
 export interface RenderedSql {
@@ -103,11 +107,10 @@ export function bulkRows(
   for (const row of rows) {
     for (let i = 0; i < width; i++) values.push(row[i] ?? null);
   }
-  // Inside a row "?, ?", between rows "?), (?": every gap is one of the two.
-  const node = placeholders("VALUES (", ", ", ")", values);
-  const strings = node.strings as string[];
+  // The text around the values: "?, ?" inside a row, "?), (?" between rows.
+  const strings = placeholderStrings("VALUES (", ", ", ")", values.length);
   for (let r = 1; r < rows.length; r++) strings[r * width] = "), (";
-  return node;
+  return new Sql(strings, values);
 }
 
 /** A PostgreSQL array literal (`{"a","b",NULL}`), bound as one text parameter and cast by the query. */

@@ -833,10 +833,7 @@ export class SqlTrackingStore implements TrackingStore {
         const last = toNumber(hi[0]?.v);
         if (first === null || last === null) return undefined;
         const range: [number, number] = [first, last];
-        const dense = await this.isDense(runId, key, range);
-        if (dense) this.denseSteps.set(runId, key, range);
-        else this.denseSteps.delete(runId, key);
-        return { range, dense };
+        return { range, dense: await this.isDense(runId, key, range) };
       }),
     );
     const present = perRun.filter((r) => r !== undefined);
@@ -870,8 +867,18 @@ export class SqlTrackingStore implements TrackingStore {
       LIMIT ${limit}`;
   }
 
-  /** Whether the run logged `key` at every step of `range`, counting only what is not known. */
-  private async isDense(runId: string, key: string, [first, last]: [number, number]): Promise<boolean> {
+  /**
+   * Whether the run logged `key` at every step of `range`, counting only the steps not already
+   * known to be there; the answer is remembered for the next request.
+   */
+  private async isDense(runId: string, key: string, range: [number, number]): Promise<boolean> {
+    const dense = await this.countsDense(runId, key, range);
+    if (dense) this.denseSteps.set(runId, key, range);
+    else this.denseSteps.delete(runId, key);
+    return dense;
+  }
+
+  private async countsDense(runId: string, key: string, [first, last]: [number, number]): Promise<boolean> {
     const distinctSteps = async (from: number, to: number): Promise<number> => {
       if (from > to) return 0;
       const [row] = await this.db.all(sql`
