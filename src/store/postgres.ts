@@ -11,7 +11,7 @@ import { maskPassword } from "../config.ts";
 import { MlflowError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Database, Row } from "./database.ts";
-import { render, type Sql } from "./sql.ts";
+import { raw, render, sql, type Sql } from "./sql.ts";
 
 export class PostgresConnectError extends Error {
   override name = "PostgresConnectError";
@@ -241,7 +241,8 @@ function translateError(error: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 // The Database
 
-type Queryable = PostgresSql | postgres.TransactionSql<{ bigint: number }>;
+type ReservedSql = postgres.ReservedSql<{ bigint: number }>;
+type Queryable = PostgresSql | ReservedSql;
 
 class PostgresConnection implements Database {
   readonly dialect = "postgresql" as const;
@@ -295,16 +296,49 @@ class PostgresConnection implements Database {
     }
   }
 
+  /**
+   * BEGIN and COMMIT on a connection reserved first. postgres.js's own `sql.begin` can send BEGIN
+   * pipelined behind another query without reserving the connection (porsager/postgres#823,
+   * #1189): under concurrent writes it then fails with UNSAFE_TRANSACTION, and the open
+   * transaction goes back to the pool. `sql.reserve` only hands out an idle connection.
+   */
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return this.savepoint(fn);
+    let reserved: ReservedSql;
     try {
-      const body = (tx: postgres.TransactionSql<{ bigint: number }>) =>
-        fn(new PostgresConnection(tx, true));
-      const result = this.inTransaction
-        ? await (this.sql as postgres.TransactionSql<{ bigint: number }>).savepoint(body)
-        : await (this.sql as PostgresSql).begin(body);
-      return result as T;
+      reserved = await (this.sql as PostgresSql).reserve();
     } catch (error) {
       throw translateError(error);
+    }
+    let lost = false;
+    try {
+      await reserved.unsafe("BEGIN");
+      const result = await fn(new PostgresConnection(reserved, true));
+      await reserved.unsafe("COMMIT");
+      return result;
+    } catch (error) {
+      lost = isLostConnection(error);
+      if (!lost) await reserved.unsafe("ROLLBACK").catch(() => {});
+      throw translateError(error);
+    } finally {
+      // A connection that closed is already back among the pool's closed ones; releasing it
+      // would list it as open.
+      if (!lost) reserved.release();
+    }
+  }
+
+  private savepoints = 0;
+
+  private async savepoint<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    const name = raw(`fml_savepoint_${++this.savepoints}`);
+    await this.run(sql`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(this);
+      await this.run(sql`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await this.run(sql`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
     }
   }
 
