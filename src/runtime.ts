@@ -4,7 +4,7 @@
  * Request/Response and the small interfaces below.
  */
 
-import type { SqlValue } from "./store/sql.ts";
+import type { SqlValue } from "./store/db/sql.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;

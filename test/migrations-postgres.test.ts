@@ -6,9 +6,9 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { preparePostgresSchema } from "../src/store/migrate-postgres.ts";
-import { HEAD_REVISION, hasStatements, stepsBetween } from "../src/store/migrations.ts";
-import { SchemaError } from "../src/store/schema-errors.ts";
+import { preparePostgresSchema } from "../src/store/schema/migrate-postgres.ts";
+import { HEAD_REVISION, hasStatements, stepsBetween } from "../src/store/schema/migrations.ts";
+import { SchemaError } from "../src/store/schema/schema-errors.ts";
 import {
   type TestDatabase,
   createTestDatabase,

@@ -9,9 +9,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqlite, type SqliteDatabase } from "../src/runtime.ts";
-import { prepareSqliteSchema } from "../src/store/migrate-sqlite.ts";
-import { HEAD_REVISION, hasStatements, stepsBetween } from "../src/store/migrations.ts";
-import { SchemaError } from "../src/store/schema-errors.ts";
+import { prepareSqliteSchema } from "../src/store/schema/migrate-sqlite.ts";
+import { HEAD_REVISION, hasStatements, stepsBetween } from "../src/store/schema/migrations.ts";
+import { SchemaError } from "../src/store/schema/schema-errors.ts";
 import { copySqliteFixture, fixturePath, fixtureVersions, readManifest } from "./helpers/fixtures.ts";
 import { type SchemaSnapshot, sqliteSnapshot } from "./helpers/schema-compare.ts";
 

@@ -4,9 +4,9 @@
  */
 
 import { expect, test } from "bun:test";
-import { SqliteDatabaseHandle } from "../src/store/sqlite.ts";
-import { sql } from "../src/store/sql.ts";
-import { describeSlow, TimedDatabase, type SlowStatement } from "../src/store/timed-database.ts";
+import { SqliteDatabaseHandle } from "../src/store/db/sqlite.ts";
+import { sql } from "../src/store/db/sql.ts";
+import { describeSlow, TimedDatabase, type SlowStatement } from "../src/store/db/timed-database.ts";
 
 const slowCount = sql`
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${1_000_000})

@@ -7,7 +7,7 @@
 
 import postgres from "postgres";
 import { openSqlite } from "../src/runtime.ts";
-import { render, sql, type Dialect, type Sql, type SqlValue } from "../src/store/sql.ts";
+import { render, sql, type Dialect, type Sql, type SqlValue } from "../src/store/db/sql.ts";
 
 export interface SearchDb {
   readonly dialect: Dialect;

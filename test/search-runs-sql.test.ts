@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseRunFilter, parseRunOrderBy } from "../src/search/runs.ts";
 import { searchRunsSql, type RunSearchQuery } from "../src/store/search-sql.ts";
-import { render, sql } from "../src/store/sql.ts";
+import { render, sql } from "../src/store/db/sql.ts";
 import {
   column,
   insertExperiment,

@@ -1,7 +1,7 @@
 // The SQL builder: placeholders per dialect, values kept apart from the text, bulk rows.
 
 import { describe, expect, test } from "bun:test";
-import { bulkRows, list, render, sql, type BulkColumn } from "../src/store/sql.ts";
+import { bulkRows, list, render, sql, type BulkColumn } from "../src/store/db/sql.ts";
 
 const columns: BulkColumn[] = [
   { name: "key", pgType: "text" },

@@ -6,11 +6,11 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { maskPassword, parseDatabaseUri, type DatabaseTarget } from "../config.ts";
 import { openSqlite } from "../runtime.ts";
-import { inspectPostgres, preparePostgresSchema } from "../store/migrate-postgres.ts";
-import { inspectSqlite, prepareSqliteSchema } from "../store/migrate-sqlite.ts";
-import { HEAD_REVISION, describePlan, planSchema, type SchemaPlan } from "../store/migrations.ts";
+import { inspectPostgres, preparePostgresSchema } from "../store/schema/migrate-postgres.ts";
+import { inspectSqlite, prepareSqliteSchema } from "../store/schema/migrate-sqlite.ts";
+import { HEAD_REVISION, describePlan, planSchema, type SchemaPlan } from "../store/schema/migrations.ts";
 import { StoreOpenError } from "../store/open.ts";
-import { checkConnection, connectPostgres } from "../store/postgres.ts";
+import { checkConnection, connectPostgres } from "../store/db/postgres.ts";
 
 const dbArgs = {
   "database-uri": {

@@ -5,8 +5,8 @@
  */
 
 import type { DatabaseTarget } from "../config.ts";
-import { toBoolean, type Database, type Row } from "../store/database.ts";
-import { join, Sql, sql, type SqlValue } from "../store/sql.ts";
+import { toBoolean, type Database, type Row } from "../store/db/database.ts";
+import { join, Sql, sql, type SqlValue } from "../store/db/sql.ts";
 import {
   identifier,
   ImportError,

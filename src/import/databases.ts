@@ -11,14 +11,14 @@ import type postgres from "postgres";
 import type { DatabaseTarget } from "../config.ts";
 import { maskPassword } from "../config.ts";
 import { openSqlite, type SqliteDatabase } from "../runtime.ts";
-import type { Database, Row } from "../store/database.ts";
-import { inspectPostgres, preparePostgresSchema } from "../store/migrate-postgres.ts";
-import { inspectSqlite, prepareSqliteSchema } from "../store/migrate-sqlite.ts";
-import { HEAD_REVISION, planSchema, type SchemaInspection } from "../store/migrations.ts";
-import { checkConnection, connectPostgres, PostgresDatabase, type PostgresSql } from "../store/postgres.ts";
-import { refusal } from "../store/schema-errors.ts";
-import { raw, render, sql, type Dialect, type Sql } from "../store/sql.ts";
-import { SqliteDatabaseHandle } from "../store/sqlite.ts";
+import type { Database, Row } from "../store/db/database.ts";
+import { inspectPostgres, preparePostgresSchema } from "../store/schema/migrate-postgres.ts";
+import { inspectSqlite, prepareSqliteSchema } from "../store/schema/migrate-sqlite.ts";
+import { HEAD_REVISION, planSchema, type SchemaInspection } from "../store/schema/migrations.ts";
+import { checkConnection, connectPostgres, PostgresDatabase, type PostgresSql } from "../store/db/postgres.ts";
+import { refusal } from "../store/schema/schema-errors.ts";
+import { raw, render, sql, type Dialect, type Sql } from "../store/db/sql.ts";
+import { SqliteDatabaseHandle } from "../store/db/sqlite.ts";
 
 export class ImportError extends Error {
   override name = "ImportError";

@@ -7,7 +7,7 @@ import { maskPassword, type ServerConfig } from "../config.ts";
 import { log } from "../log.ts";
 import { serve } from "../runtime.ts";
 import { openStores } from "../store/open.ts";
-import { TimedDatabase, describeSlow } from "../store/timed-database.ts";
+import { TimedDatabase, describeSlow } from "../store/db/timed-database.ts";
 import { version } from "../version.ts";
 import { mountUi } from "../ui/serve.ts";
 import { createApp } from "./app.ts";

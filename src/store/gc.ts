@@ -6,11 +6,11 @@
 
 import type { DatabaseTarget } from "../config.ts";
 import { existsSync } from "node:fs";
-import type { Database } from "./database.ts";
-import { prepareSqliteSchema } from "./migrate-sqlite.ts";
+import type { Database } from "./db/database.ts";
+import { prepareSqliteSchema } from "./schema/migrate-sqlite.ts";
 import { StoreOpenError } from "./open.ts";
-import { SqliteDatabaseHandle } from "./sqlite.ts";
-import { list, sql, type Sql } from "./sql.ts";
+import { SqliteDatabaseHandle } from "./db/sqlite.ts";
+import { list, sql, type Sql } from "./db/sql.ts";
 
 export class GcError extends Error {
   override name = "GcError";
@@ -57,8 +57,8 @@ export async function openGcDatabase(target: DatabaseTarget): Promise<Database> 
     }
     return handle;
   }
-  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");
-  const { preparePostgresSchema } = await import("./migrate-postgres.ts");
+  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./db/postgres.ts");
+  const { preparePostgresSchema } = await import("./schema/migrate-postgres.ts");
   const pool = connectPostgres(target.url, { max: 2 });
   await checkConnection(pool, target.url);
   try {

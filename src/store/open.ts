@@ -5,11 +5,11 @@
 
 import { maskPassword, type DatabaseTarget } from "../config.ts";
 import { log } from "../log.ts";
-import { prepareSqliteSchema } from "./migrate-sqlite.ts";
-import type { Database } from "./database.ts";
-import { ensureFmlIndexes } from "./fml-indexes.ts";
+import { prepareSqliteSchema } from "./schema/migrate-sqlite.ts";
+import type { Database } from "./db/database.ts";
+import { ensureFmlIndexes } from "./schema/fml-indexes.ts";
 import { SqlRegistryStore } from "./registry-store.ts";
-import { SqliteDatabaseHandle } from "./sqlite.ts";
+import { SqliteDatabaseHandle } from "./db/sqlite.ts";
 import { SqlTrackingStore } from "./tracking-store.ts";
 
 export interface OpenStoreOptions {
@@ -66,8 +66,8 @@ async function openDatabase(options: OpenStoreOptions): Promise<Database> {
     handle.startMaintenance();
     return handle;
   }
-  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");
-  const { preparePostgresSchema } = await import("./migrate-postgres.ts");
+  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./db/postgres.ts");
+  const { preparePostgresSchema } = await import("./schema/migrate-postgres.ts");
   const pool = connectPostgres(database.url, { max: options.poolMax });
   await checkConnection(pool, database.url);
   try {

@@ -12,7 +12,7 @@ import {
   parseRegisteredModelFilter,
   parseRegisteredModelOrderBy,
 } from "../search/registry.ts";
-import { toNumber, type Database, type Row } from "./database.ts";
+import { toNumber, type Database, type Row } from "./db/database.ts";
 import type {
   CreateModelVersion,
   CreateRegisteredModel,
@@ -23,7 +23,7 @@ import type {
   RegistryStore,
 } from "./registry-types.ts";
 import { searchModelVersionsSql, searchRegisteredModelsSql } from "./search-sql.ts";
-import { list, sql, type Sql } from "./sql.ts";
+import { list, sql, type Sql } from "./db/sql.ts";
 import type { Page, Tag } from "./types.ts";
 
 export type { RegistryStore } from "./registry-types.ts";

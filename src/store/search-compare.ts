@@ -8,7 +8,7 @@
  */
 
 import type { ListPredicate, NumberPredicate, NumericComparator, StringPredicate } from "../search/ast.ts";
-import { join, list, raw, sql, type Dialect, type Sql } from "./sql.ts";
+import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
 
 const NUMERIC_OPERATORS: Record<NumericComparator, string> = {
   "=": "=",

@@ -7,7 +7,7 @@
 import type { ExperimentClause, ExperimentFilter, ExperimentOrderKey } from "../search/ast.ts";
 import { and, compareNumber, compareString, direction, page, textOrder } from "./search-compare.ts";
 import { lifecycleStages, type ViewType } from "./search-runs-sql.ts";
-import { join, list, raw, sql, type Dialect, type Sql } from "./sql.ts";
+import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
 
 export interface ExperimentSearchQuery {
   viewType: ViewType;

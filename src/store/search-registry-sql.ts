@@ -17,7 +17,7 @@ import type {
   RegisteredModelOrderKey,
 } from "../search/ast.ts";
 import { and, compareList, compareNumber, compareString, direction, page, textOrder } from "./search-compare.ts";
-import { join, raw, sql, type Dialect, type Sql } from "./sql.ts";
+import { join, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
 
 export const IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
 const DELETED_INTERNAL = "Deleted_Internal";

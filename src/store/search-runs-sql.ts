@@ -13,7 +13,7 @@
 
 import type { RunClause, RunFilter, RunOrderKey } from "../search/ast.ts";
 import { and, compareList, compareNumber, compareString, direction, or, page, textOrder } from "./search-compare.ts";
-import { join, list, raw, sql, type Dialect, type Sql } from "./sql.ts";
+import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
 
 export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
 

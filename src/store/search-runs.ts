@@ -4,7 +4,7 @@
  * reads about a page of rows instead of every run of the experiment.
  */
 
-import type { Row } from "./database.ts";
+import type { Row } from "./db/database.ts";
 import {
   countRunsUpTo,
   searchRunsSql,
@@ -13,7 +13,7 @@ import {
   type RunSearchQuery,
   type ValueBound,
 } from "./search-runs-sql.ts";
-import type { Dialect, Sql } from "./sql.ts";
+import type { Dialect, Sql } from "./db/sql.ts";
 
 /**
  * Experiments with fewer runs than this are sorted whole: that takes a few milliseconds, while a

@@ -6,8 +6,8 @@
 
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { generateRunName } from "../tracking/run-names.ts";
-import { toBoolean, toNumber, type Database, type Row } from "./database.ts";
-import { bulkRows, inValues, join, list, pgArrayLiteral, raw, sql, type BulkColumn, type Sql } from "./sql.ts";
+import { toBoolean, toNumber, type Database, type Row } from "./db/database.ts";
+import { bulkRows, inValues, join, list, pgArrayLiteral, raw, sql, type BulkColumn, type Sql } from "./db/sql.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
 import { DenseStepRanges } from "./dense-steps.ts";

@@ -5,7 +5,7 @@
  */
 
 import { statSync } from "node:fs";
-import { openSqlite, type SqliteDatabase } from "../runtime.ts";
+import { openSqlite, type SqliteDatabase } from "../../runtime.ts";
 import type { Database, Row } from "./database.ts";
 import { render, type Sql } from "./sql.ts";
 

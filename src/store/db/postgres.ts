@@ -7,9 +7,9 @@
 
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
-import { maskPassword } from "../config.ts";
-import { MlflowError } from "../errors.ts";
-import { log } from "../log.ts";
+import { maskPassword } from "../../config.ts";
+import { MlflowError } from "../../errors.ts";
+import { log } from "../../log.ts";
 import type { Database, Row } from "./database.ts";
 import { raw, render, sql, type Sql } from "./sql.ts";
 

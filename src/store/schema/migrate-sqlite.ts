@@ -4,7 +4,7 @@
  * updated with it), and refuses anything it does not know, without changing it.
  */
 
-import type { SqliteDatabase } from "../runtime.ts";
+import type { SqliteDatabase } from "../../runtime.ts";
 import {
   HEAD_REVISION,
   type MigrationStep,

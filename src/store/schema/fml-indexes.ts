@@ -4,8 +4,8 @@
  * here because a measured query needed it (scripts/bench, README "Benchmarks").
  */
 
-import type { Database } from "./database.ts";
-import { raw } from "./sql.ts";
+import type { Database } from "../db/database.ts";
+import { raw } from "../db/sql.ts";
 
 const indexes = {
   sqlite: [
