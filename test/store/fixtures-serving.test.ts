@@ -1,0 +1,124 @@
+/**
+ * Drop-in: fml started on a database that real MLflow created and filled (every fixture version,
+ * SQLite file and PostgreSQL dump) serves through its HTTP API what MLflow served from it, as
+ * recorded in the fixture's manifest.json.
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  copySqliteFixture,
+  fixtureVersions,
+  readManifest,
+  restorePostgresFixture,
+} from "../helpers/fixtures.ts";
+import {
+  artifactMismatches,
+  copyFixtureArtifacts,
+  expectedContents,
+  provideOriginalArtifactRoot,
+  registryMismatches,
+  trackingMismatches,
+  type ExpectedContents,
+} from "../helpers/manifest-check.ts";
+import { backends, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
+
+const versions = fixtureVersions();
+const available = await backends();
+/** Restoring, migrating and reading back ~1500 values takes seconds on a busy machine. */
+const TIMEOUT = 120_000;
+
+/** fml on a working copy of one fixture database; `stop` removes the copy. */
+async function serveFixture(version: string, backend: Backend): Promise<{ fml: FmlServer; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `fml-fixture-${version}-`));
+  let started = performance.now();
+  const restored = backend === "postgresql" ? await restorePostgresFixture(version) : undefined;
+  const sqlite = backend === "sqlite" ? copySqliteFixture(version) : undefined;
+  const databaseUri = restored?.url ?? `sqlite:///${sqlite?.path}`;
+  const artifacts = copyFixtureArtifacts(version, dir);
+  const restoreMs = Math.round(performance.now() - started);
+  started = performance.now();
+  const fml = await startFml({ backend, databaseUri, args: ["--artifacts-destination", artifacts] });
+  console.log(
+    `fixture ${version} [${backend}]: restore ${restoreMs} ms, ` +
+      `start with schema upgrade ${Math.round(performance.now() - started)} ms`,
+  );
+  return {
+    fml,
+    async stop() {
+      await fml.stop();
+      await restored?.drop();
+      sqlite?.remove();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  console.log(`${what}: ${Math.round(performance.now() - started)} ms`);
+  return result;
+}
+
+describe("real MLflow databases", () => {
+  test("the fixture folder is there", () => {
+    expect(versions.length).toBeGreaterThan(0);
+  });
+
+  for (const version of versions) {
+    for (const backend of available) {
+      describe(`MLflow ${version} [${backend}]`, () => {
+        let served: Awaited<ReturnType<typeof serveFixture>>;
+        let expected: ExpectedContents;
+        beforeAll(async () => {
+          expected = expectedContents(readManifest(version), backend);
+          served = await serveFixture(version, backend);
+        }, TIMEOUT);
+        afterAll(async () => {
+          await served?.stop();
+        }, TIMEOUT);
+
+        test(
+          "experiments (every view type), runs, latest metrics, metric histories and search order",
+          async () => {
+            const mismatches = await timed(`  tracking check ${version} [${backend}]`, () =>
+              trackingMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+
+        test(
+          "run artifacts: recursive listing, sizes and contents",
+          async () => {
+            const removeRoot = provideOriginalArtifactRoot(version, readManifest(version));
+            try {
+              const mismatches = await timed(`  artifact check ${version} [${backend}]`, () =>
+                artifactMismatches(served.fml, expected),
+              );
+              expect(mismatches).toEqual([]);
+            } finally {
+              removeRoot();
+            }
+          },
+          TIMEOUT,
+        );
+
+        test(
+          "registered models (tags, latest versions, aliases) and model versions",
+          async () => {
+            const mismatches = await timed(`  registry check ${version} [${backend}]`, () =>
+              registryMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+      });
+    }
+  }
+});

@@ -1,0 +1,158 @@
+/**
+ * `fml import` on real MLflow databases: every fixture's SQLite file copied into a fresh
+ * PostgreSQL database is then served by fml (tracking and registry) exactly as the manifest says
+ * MLflow served the file;
+ * the input is never changed, ids survive, a non-empty output is refused unless asked to skip.
+ */
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  copySqliteFixture,
+  createTestDatabase,
+  fixtureVersions,
+  postgresAvailable,
+  readManifest,
+  restorePostgresFixture,
+} from "../helpers/fixtures.ts";
+import {
+  expectedContents,
+  registryMismatches,
+  trackingMismatches,
+  type ExpectedContents,
+} from "../helpers/manifest-check.ts";
+import { repoRoot, startFml, type FmlServer } from "../helpers/server.ts";
+
+const TIMEOUT = 120_000;
+
+async function fmlImport(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn([process.execPath, join(repoRoot, "src/cli/main.ts"), "import", ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** Tracking and registry, as the manifest lists them. */
+async function mismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
+  return [...(await trackingMismatches(fml, expected)), ...(await registryMismatches(fml, expected))];
+}
+
+const sha256 = (path: string): string => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+
+const versions = fixtureVersions();
+const withPostgres = await postgresAvailable();
+if (!withPostgres && process.env.CI) throw new Error("PostgreSQL is required in CI");
+
+describe.skipIf(!withPostgres)("fml import", () => {
+  for (const version of versions) {
+    test(
+      `MLflow ${version} SQLite → fresh PostgreSQL: fml serves the manifest from the copy`,
+      async () => {
+        const input = copySqliteFixture(version);
+        const output = await createTestDatabase();
+        try {
+          const before = sha256(input.path);
+          const started = performance.now();
+          const result = await fmlImport("--input-database-uri", `sqlite:///${input.path}`, "--output-database-uri", output.url);
+          const importMs = Math.round(performance.now() - started);
+          expect({ code: result.code, stderr: result.code ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
+          expect(result.stdout).toContain("row counts check out");
+          expect(sha256(input.path)).toBe(before);
+
+          const fml = await startFml({ backend: "postgresql", databaseUri: output.url });
+          try {
+            const checkStarted = performance.now();
+            expect(await mismatches(fml, expectedContents(readManifest(version), "sqlite"))).toEqual([]);
+            console.log(
+              `import ${version}: import ${importMs} ms, serve check ${Math.round(performance.now() - checkStarted)} ms`,
+            );
+            // Ids were kept and the id sequence moved past them: a new experiment gets the next id.
+            const maxId = Math.max(...Object.values(readManifest(version).backends.sqlite.experiment_ids_by_name).map(Number));
+            const created = await fml.api("POST", "experiments/create", { name: "after-import" });
+            expect(created.body).toEqual({ experiment_id: String(maxId + 1) });
+          } finally {
+            await fml.stop();
+          }
+        } finally {
+          await output.drop();
+          input.remove();
+        }
+      },
+      TIMEOUT,
+    );
+  }
+
+  const newest = versions.at(-1) as string;
+
+  test(
+    "a non-empty output is refused; --on-conflict skip keeps its rows and adds nothing twice",
+    async () => {
+      const input = copySqliteFixture(newest);
+      const output = await createTestDatabase();
+      try {
+        const args = ["--input-database-uri", `sqlite:///${input.path}`, "--output-database-uri", output.url];
+        expect((await fmlImport(...args)).code).toBe(0);
+        const again = await fmlImport(...args);
+        expect(again.code).toBe(2);
+        expect(again.stderr).toContain("is not empty");
+        expect(again.stderr).toContain("--on-conflict skip");
+        const skipped = await fmlImport(...args, "--on-conflict", "skip");
+        expect(skipped.code).toBe(0);
+        expect(skipped.stdout).toMatch(/imported 0 rows/);
+      } finally {
+        await output.drop();
+        input.remove();
+      }
+    },
+    TIMEOUT,
+  );
+
+  test(
+    `MLflow ${newest} PostgreSQL → SQLite: fml serves the manifest from the copy`,
+    async () => {
+      const input = await restorePostgresFixture(newest);
+      const output = copySqliteFixture(newest); // only for its temp directory
+      const target = join(output.dir, "imported.db");
+      try {
+        const result = await fmlImport("--input-database-uri", input.url, "--output-database-uri", `sqlite:///${target}`);
+        expect({ code: result.code, stderr: result.code ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
+        const fml = await startFml({ databaseUri: `sqlite:///${target}` });
+        try {
+          expect(await mismatches(fml, expectedContents(readManifest(newest), "postgresql"))).toEqual([]);
+        } finally {
+          await fml.stop();
+        }
+      } finally {
+        await input.drop();
+        output.remove();
+      }
+    },
+    TIMEOUT,
+  );
+
+  test(
+    "a PostgreSQL input at an older MLflow revision is refused and left unchanged",
+    async () => {
+      const oldest = versions[0] as string;
+      const input = await restorePostgresFixture(oldest);
+      const output = await createTestDatabase();
+      try {
+        const result = await fmlImport("--input-database-uri", input.url, "--output-database-uri", output.url);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(`revision ${readManifest(oldest).backends.postgresql.alembic_revision}`);
+        expect(result.stderr).toContain("never changes its input");
+      } finally {
+        await input.drop();
+        await output.drop();
+      }
+    },
+    TIMEOUT,
+  );
+});
