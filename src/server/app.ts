@@ -76,7 +76,7 @@ export function createApp(options: AppOptions): Hono {
       const path = prefix + endpoint.path;
       knownPaths.set(path, endpoint);
       app.on(endpoint.methods, path, async (c) => {
-        const result = await endpoint.handle(await readParams(c));
+        const result = await endpoint.handle(await readParams(c), c.req.param());
         return result instanceof Response ? result : jsonResponse(result);
       });
     }

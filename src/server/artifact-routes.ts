@@ -69,7 +69,7 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-async function download(store: ArtifactStore, path: string): Promise<Response> {
+export async function download(store: ArtifactStore, path: string): Promise<Response> {
   if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
   const { stream, size } = await store.read(path);
   const name = path.slice(path.lastIndexOf("/") + 1);
@@ -100,7 +100,7 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
   );
 }
 
-const fileJson = (f: FileInfo, path: string): Json =>
+export const fileJson = (f: FileInfo, path: string): Json =>
   f.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: f.fileSize ?? 0 };
 
 const runIdOf = (p: Params): string => p.stringOf("run_id", "run_uuid");

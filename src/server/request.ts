@@ -50,6 +50,11 @@ export class Params {
     return value;
   }
 
+  /** The value as sent, for fields with their own decoding rules. */
+  value(name: string): unknown {
+    return this.raw(name);
+  }
+
   has(name: string): boolean {
     const value = this.data[name];
     return value !== undefined && value !== null;

@@ -15,6 +15,7 @@ import { loadAuthOptions } from "./auth.ts";
 import { FmlMetrics } from "./metrics.ts";
 import { registryEndpoints } from "./registry-routes.ts";
 import { artifactRoutes } from "./artifact-routes.ts";
+import { loggedModelRoutes } from "./logged-model-routes.ts";
 
 export interface StartedServer {
   port: number;
@@ -28,7 +29,7 @@ const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
 export async function startServer(config: ServerConfig): Promise<StartedServer> {
   // Read before the database opens, so a bad tokens file fails fast and changes nothing.
   const auth = loadAuthOptions(config.auth);
-  const { tracking: store, registry } = await openStores({
+  const { tracking: store, registry, models } = await openStores({
     database: config.database,
     defaultArtifactRoot: config.defaultArtifactRoot,
     migrate: config.databaseMigrate,
@@ -44,14 +45,16 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
         : undefined,
   });
   const artifacts = artifactRoutes({ store, config });
+  const loggedModels = loggedModelRoutes({ models, config });
   const app = createApp({
     store,
     metrics: new FmlMetrics(),
     requestLog: { format: config.logFormat, enabled: config.logLevel === "debug" || config.logLevel === "info" },
     auth,
-    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry)],
+    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry), ...loggedModels.endpoints],
     extend: (app) => {
       artifacts.mount(app);
+      loggedModels.mount(app);
       mountUi(app);
     },
   });

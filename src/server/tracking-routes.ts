@@ -36,7 +36,7 @@ export interface Endpoint {
   /** Path below the `/api/2.0` and `/ajax-api/2.0` prefixes. */
   path: string;
   /** MLflow's JSON body, or a ready Response for the few endpoints that stream. */
-  handle: (params: Params) => Promise<Json | Response>;
+  handle: (params: Params, path: Record<string, string>) => Promise<Json | Response>;
 }
 
 const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];

@@ -8,6 +8,7 @@ import { log } from "../log.ts";
 import { prepareSqliteSchema } from "./schema/migrate-sqlite.ts";
 import type { Database } from "./db/database.ts";
 import { ensureFmlIndexes } from "./schema/fml-indexes.ts";
+import { SqlLoggedModelStore } from "./logged-models.ts";
 import { SqlRegistryStore } from "./registry-store.ts";
 import { SqliteDatabaseHandle } from "./db/sqlite.ts";
 import { SqlTrackingStore } from "./tracking-store.ts";
@@ -30,6 +31,7 @@ export class StoreOpenError extends Error {
 export interface Stores {
   tracking: SqlTrackingStore;
   registry: SqlRegistryStore;
+  models: SqlLoggedModelStore;
 }
 
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
@@ -39,7 +41,8 @@ export async function openStores(options: OpenStoreOptions): Promise<Stores> {
   const db = options.wrapDatabase?.(opened) ?? opened;
   const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   await tracking.ensureDefaultExperiment();
-  return { tracking, registry: new SqlRegistryStore(db) };
+  const models = new SqlLoggedModelStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
+  return { tracking, registry: new SqlRegistryStore(db), models };
 }
 
 async function openDatabase(options: OpenStoreOptions): Promise<Database> {
