@@ -5,11 +5,8 @@
  */
 
 import type { DatabaseTarget } from "../config.ts";
-import { existsSync } from "node:fs";
 import type { Database } from "./db/database.ts";
-import { prepareSqliteSchema } from "./schema/migrate-sqlite.ts";
-import { StoreOpenError } from "./open.ts";
-import { SqliteDatabaseHandle } from "./db/sqlite.ts";
+import { openDatabase } from "./db/open.ts";
 import { list, sql, type Sql } from "./db/sql.ts";
 
 export class GcError extends Error {
@@ -42,32 +39,12 @@ export interface GcPlan {
   experiments: GcExperiment[];
 }
 
-/** Opens a database for gc without changing its schema: an older schema must be upgraded first. */
-export async function openGcDatabase(target: DatabaseTarget): Promise<Database> {
-  if (target.kind === "sqlite") {
-    if (target.path !== ":memory:" && !existsSync(target.path)) {
-      throw new StoreOpenError(`no SQLite database at ${target.path}`);
-    }
-    const handle = await SqliteDatabaseHandle.open(target.path);
-    try {
-      await prepareSqliteSchema(handle.writerDb, { migrate: false, databaseUri: target.uri });
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    return handle;
-  }
-  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./db/postgres.ts");
-  const { preparePostgresSchema } = await import("./schema/migrate-postgres.ts");
-  const pool = connectPostgres(target.url, { max: 2 });
-  await checkConnection(pool, target.url);
-  try {
-    await preparePostgresSchema(pool, { migrate: false, databaseUri: target.uri });
-  } catch (error) {
-    await pool.end({ timeout: 5 });
-    throw error;
-  }
-  return new PostgresDatabase(pool);
+/**
+ * Opens a database for gc without upgrading its schema: an older schema must be upgraded first
+ * (`fml db upgrade`), and a missing SQLite file is an error rather than a new empty database.
+ */
+export function openGcDatabase(target: DatabaseTarget): Promise<Database> {
+  return openDatabase(target, { schema: "prepare", migrate: false, mustExist: true });
 }
 
 interface RunRow {
