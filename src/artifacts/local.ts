@@ -6,7 +6,8 @@
 
 import { mkdir, open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { notFound } from "../errors.ts";
+import { invalidParameter, notFound } from "../errors.ts";
+import { localPathOf } from "./locations.ts";
 import { invalidPath, joinPath } from "./paths.ts";
 import type { ArtifactBody, ArtifactStore, FileInfo } from "./types.ts";
 
@@ -17,13 +18,15 @@ function isMissing(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-/** `file:///srv/a` → `/srv/a`; plain paths are made absolute against the working directory. */
+/**
+ * `file:///srv/a` → `/srv/a`; plain paths are made absolute against the working directory. A file
+ * URI with a query or fragment is refused: a URL parser would drop that part, and with it whatever
+ * was appended to the location (`file:///etc#/<run>/artifacts` would be `/etc`).
+ */
 export function localPathFromUri(uri: string): string {
-  if (uri.startsWith("file:")) {
-    const url = new URL(uri);
-    return decodeURIComponent(url.pathname);
-  }
-  return isAbsolute(uri) ? uri : resolve(uri);
+  const path = localPathOf(uri);
+  if (path === undefined) throw invalidParameter(`Invalid artifact location '${uri}'`);
+  return isAbsolute(path) ? path : resolve(path);
 }
 
 export class LocalArtifactStore implements ArtifactStore {
