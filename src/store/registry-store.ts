@@ -24,28 +24,17 @@ import type {
 } from "./registry-types.ts";
 import { searchModelVersionsSql, searchRegisteredModelsSql } from "./search-sql.ts";
 import { list, sql, type Sql } from "./db/sql.ts";
+import { chunks, DELETED_INTERNAL, lastWins, WORKSPACE } from "./common.ts";
 import type { Page, Tag } from "./types.ts";
 
 export type { RegistryStore } from "./registry-types.ts";
 
-const WORKSPACE = "default";
-const DELETED_INTERNAL = "Deleted_Internal";
 /** Names per `IN (...)` list when loading search results: far below SQLite's parameter bound. */
 const NAME_CHUNK = 500;
 /** Concurrent registrations of one model may pick the same number; MLflow retries too. */
 const CREATE_VERSION_ATTEMPTS = 5;
 
 const notDeleted = sql`(current_stage IS NULL OR current_stage <> ${DELETED_INTERNAL})`;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function lastWins(tags: readonly Tag[]): Tag[] {
-  return [...new Map(tags.map((t) => [t.key, t])).values()];
-}
 
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const versionKey = (name: string, version: number): string => `${version}\u0000${name}`;

@@ -5,7 +5,22 @@
  */
 
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
-import { generateRunName } from "../tracking/run-names.ts";
+import {
+  chunks,
+  DATASET_CONTEXT_TAG,
+  INSERT_CHUNK,
+  inputTagColumns,
+  joinUri,
+  keyValueColumns,
+  lastWins,
+  metricColumns,
+  newUuid,
+  parseExperimentId,
+  RUN_NAME_TAG,
+  WORKSPACE,
+} from "./common.ts";
+import { generateRunName } from "./run-names.ts";
+import { intervalUnion, sampleSteps, stepList, type StepSequence } from "./step-sampling.ts";
 import { toBoolean, toNumber, type Database, type Row } from "./db/database.ts";
 import { bulkRows, inValues, join, list, pgArrayLiteral, raw, sql, type BulkColumn, type Sql } from "./db/sql.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
@@ -36,130 +51,14 @@ import type {
   UpdateRun,
 } from "./types.ts";
 
-const RUN_NAME_TAG = "mlflow.runName";
-const WORKSPACE = "default";
 /** SQL cannot hold infinities; MLflow clamps them to the largest double. */
 const MAX_DOUBLE = 1.7976931348623157e308;
-/** Rows per multi-row INSERT: well under SQLite's 32766 bound parameters at 6 columns a row. */
-const INSERT_CHUNK = 1000;
 /** Rows per batch when a metric history is streamed. */
 const HISTORY_BATCH = 5000;
 
 export interface TrackingStoreOptions {
   /** Where new experiments' artifacts go: `<root>/<experiment_id>`. */
   defaultArtifactRoot: string;
-}
-
-export function joinUri(base: string, ...parts: string[]): string {
-  return [base.replace(/\/+$/, ""), ...parts].join("/");
-}
-
-const metricColumns: readonly BulkColumn[] = [
-  { name: "key", pgType: "text" },
-  { name: "value", pgType: "float8" },
-  { name: "timestamp", pgType: "int8" },
-  { name: "step", pgType: "int8" },
-  { name: "is_nan", pgType: "bool" },
-  { name: "run_uuid", pgType: "text" },
-];
-const inputTagColumns: readonly BulkColumn[] = [
-  { name: "input_uuid", pgType: "text" },
-  { name: "name", pgType: "text" },
-  { name: "value", pgType: "text" },
-];
-const keyValueColumns: readonly BulkColumn[] = [
-  { name: "key", pgType: "text" },
-  { name: "value", pgType: "text" },
-  { name: "run_uuid", pgType: "text" },
-];
-
-const newUuid = (): string => crypto.randomUUID().replaceAll("-", "");
-
-/** Sorted distinct steps, read by position: a plain list, or a union of dense intervals. */
-export interface StepSequence {
-  readonly length: number;
-  at(position: number): number;
-}
-
-export function stepList(steps: readonly number[]): StepSequence {
-  return { length: steps.length, at: (i) => steps[i] as number };
-}
-
-/**
- * The union of integer intervals [lo, hi] as a sorted step sequence, without materializing it:
- * a run that logged each step from lo to hi once needs no scan of its history to be sampled.
- */
-export function intervalUnion(intervals: readonly (readonly [number, number])[]): StepSequence {
-  const merged: [number, number][] = [];
-  for (const [lo, hi] of [...intervals].sort((a, b) => a[0] - b[0])) {
-    const last = merged[merged.length - 1];
-    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
-    else merged.push([lo, hi]);
-  }
-  const offsets: number[] = [];
-  let length = 0;
-  for (const [lo, hi] of merged) {
-    offsets.push(length);
-    length += hi - lo + 1;
-  }
-  return {
-    length,
-    at(position) {
-      let a = 0;
-      let b = merged.length - 1;
-      while (a < b) {
-        const mid = (a + b + 1) >> 1;
-        if ((offsets[mid] as number) <= position) a = mid;
-        else b = mid - 1;
-      }
-      return (merged[a] as [number, number])[0] + position - (offsets[a] as number);
-    },
-  };
-}
-
-/** First position whose step is at least `step` (binary search). */
-function lowerBound(steps: StepSequence, step: number): number {
-  let a = 0;
-  let b = steps.length;
-  while (a < b) {
-    const mid = (a + b) >> 1;
-    if (steps.at(mid) < step) a = mid + 1;
-    else b = mid;
-  }
-  return a;
-}
-
-/**
- * MLflow's step sampling for charts: `maxResults` steps spread evenly (by position) over the
- * sorted distinct steps in [start, end], plus the last one in range.
- */
-export function sampleSteps(
-  all: StepSequence | readonly number[],
-  start: number,
-  end: number,
-  maxResults: number,
-): number[] {
-  const steps = Array.isArray(all) ? stepList(all) : (all as StepSequence);
-  const from = lowerBound(steps, start);
-  const to = lowerBound(steps, end + 1);
-  const count = to - from;
-  if (count <= 0) return [];
-  if (count <= maxResults) return Array.from({ length: count }, (_, i) => steps.at(from + i));
-  const interval = count / maxResults;
-  const sampled: number[] = [];
-  for (let i = 0; i < maxResults; i++) {
-    // MLflow compares the index with the count, not the end (a quirk kept for identical output).
-    const index = from + Math.floor(i * interval);
-    if (index < count) sampled.push(steps.at(index));
-  }
-  sampled.push(steps.at(to - 1));
-  return sampled;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function encodeValue(value: number): { value: number; isNan: boolean } {
@@ -183,17 +82,6 @@ function isNewer(a: { step: number; timestamp: number; value: number }, b: typeo
   if (a.step !== b.step) return a.step > b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
   return a.value > b.value;
-}
-
-function parseExperimentId(experimentId: string): number {
-  if (!/^\d{1,18}$/.test(experimentId)) {
-    throw invalidParameter(`Invalid experiment ID: '${experimentId}'`);
-  }
-  return Number(experimentId);
-}
-
-function lastWins(tags: readonly Tag[]): Tag[] {
-  return [...new Map(tags.map((t) => [t.key, t])).values()];
 }
 
 export class SqlTrackingStore implements TrackingStore {
@@ -791,7 +679,7 @@ export class SqlTrackingStore implements TrackingStore {
       FROM datasets d
       JOIN inputs i ON i.source_type = 'DATASET' AND i.source_id = d.dataset_uuid
         AND i.destination_type = 'RUN'
-      LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context'
+      LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = ${DATASET_CONTEXT_TAG}
       WHERE d.experiment_id IN ${list(ids)}
       ORDER BY d.experiment_id, d.name, d.digest, context
       LIMIT ${limit}`);
