@@ -7,7 +7,7 @@
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { joinUri, lastWins, parseExperimentId, WORKSPACE } from "./common.ts";
-import { type Database } from "./db/database.ts";
+import type { Database } from "./db/database.ts";
 import { list, sql, type Sql } from "./db/sql.ts";
 import { decodeExperiment, decodeTag, integer } from "./rows.ts";
 import { searchExperimentsSql } from "./search-sql.ts";
