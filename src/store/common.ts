@@ -57,9 +57,12 @@ export function joinUri(base: string, ...parts: string[]): string {
   return [base.replace(/\/+$/, ""), ...parts].join("/");
 }
 
+/** experiments.experiment_id is a 32-bit INTEGER in MLflow's schema on every database. */
+const MAX_EXPERIMENT_ID = 2 ** 31 - 1;
+
 /** Experiment ids are integers in the schema; anything else is MLflow's invalid-parameter error. */
 export function parseExperimentId(experimentId: string): number {
-  if (!/^\d{1,18}$/.test(experimentId)) {
+  if (!/^\d{1,10}$/.test(experimentId) || Number(experimentId) > MAX_EXPERIMENT_ID) {
     throw invalidParameter(`Invalid experiment ID: '${experimentId}'`);
   }
   return Number(experimentId);

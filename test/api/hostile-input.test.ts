@@ -76,6 +76,20 @@ for (const backend of await backends()) {
       expect(stored.body.metrics.map((m) => [m.step, m.timestamp])).toEqual([[Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]]);
     });
 
+    test("experiment ids beyond the schema's 32-bit INTEGER are refused, not sent to the database", async () => {
+      for (const [method, endpoint, body] of [
+        ["GET", "experiments/get", { experiment_id: "2147483648" }],
+        ["POST", "runs/create", { experiment_id: "99999999999" }],
+        ["POST", "runs/search", { experiment_ids: ["0", "2147483648"] }],
+      ] as const) {
+        const r = await server.api<ErrorBody>(method, endpoint, body);
+        expect([endpoint, r.status, r.body.error_code]).toEqual([endpoint, 400, "INVALID_PARAMETER_VALUE"]);
+        expect(r.body.message).toContain("Invalid experiment ID");
+      }
+      const largest = await server.api<ErrorBody>("GET", "experiments/get", { experiment_id: "2147483647" });
+      expect([largest.status, largest.body.error_code]).toEqual([404, "RESOURCE_DOES_NOT_EXIST"]);
+    });
+
     test("an over-long filter or order_by clause is refused before it is parsed", async () => {
       const filter = `params.p = '${"x".repeat(300 * 1024)}'`;
       const started = performance.now();
