@@ -5,7 +5,7 @@
  */
 
 import { SearchError } from "./errors.ts";
-import { pyJson } from "./py-repr.ts";
+import { pyJson, pyJsonDumps } from "./py-repr.ts";
 
 export interface LoggedModelPageToken {
   experimentIds: string[];
@@ -13,17 +13,6 @@ export interface LoggedModelPageToken {
   /** The request's order_by entries as MLflow's handler turns them into dicts. */
   orderBy: Record<string, string | boolean | null>[] | null;
   offset: number;
-}
-
-/** Python's json.dumps: `", "` and `": "` separators, non-ASCII escaped. */
-function pythonJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`)
-      .join(", ")}}`;
-  }
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function toBase64(text: string): string {
@@ -35,7 +24,7 @@ function toBase64(text: string): string {
 
 export function encodeLoggedModelPageToken(token: LoggedModelPageToken): string {
   return toBase64(
-    pythonJson({
+    pyJsonDumps({
       experiment_ids: token.experimentIds,
       filter_string: token.filterString,
       order_by: token.orderBy,

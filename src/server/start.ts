@@ -44,14 +44,18 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
             })
         : undefined,
   });
-  const artifacts = artifactRoutes({ store, config });
+  const artifacts = artifactRoutes({
+    store,
+    config,
+    getModelVersionDownloadUri: (name, version) => registry.getModelVersionDownloadUri(name, version),
+  });
   const loggedModels = loggedModelRoutes({ models, config });
   const app = createApp({
     store,
     metrics: new FmlMetrics(),
     requestLog: { format: config.logFormat, enabled: config.logLevel === "debug" || config.logLevel === "info" },
     auth,
-    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry), ...loggedModels.endpoints],
+    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry, store), ...loggedModels.endpoints],
     extend: (app) => {
       artifacts.mount(app);
       loggedModels.mount(app);

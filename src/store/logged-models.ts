@@ -6,8 +6,9 @@
  */
 
 import { MlflowError, notFound } from "../errors.ts";
-import { generateRunName } from "../tracking/run-names.ts";
-import { toNumber, type Database, type Row } from "./db/database.ts";
+import { generateRunName } from "./run-names.ts";
+import { chunks } from "./common.ts";
+import type { Database, Row } from "./db/database.ts";
 import { list, sql } from "./db/sql.ts";
 import {
   LOGGED_MODEL_STATUSES,
@@ -15,20 +16,16 @@ import {
   type LoggedModel,
   type LoggedModelMetric,
   type LoggedModelStatus,
-  type ModelMetricInput,
-  type RunModelLinks,
   type SearchLoggedModels,
 } from "./logged-model-types.ts";
+import { integer, optionalInteger, optionalText, real, text } from "./rows.ts";
+import { logOutputs, recordLoggedModel } from "./run-models.ts";
 import { searchLoggedModelIdsSql } from "./search-logged-models-sql.ts";
 import type { Page, Tag } from "./types.ts";
 
-/** SQL cannot hold infinities; MLflow clamps them to the largest double. */
-const MAX_DOUBLE = 1.7976931348623157e308;
 const INVALID_NAME_CHARS = ["/", ":", ".", "%", '"', "'"];
 /** Ids per `IN (...)` list when loading models: far below SQLite's parameter bound. */
 const ID_CHUNK = 500;
-
-const text = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
 
 /** MLflow's append_to_uri_path for the roots fml serves: `<root>/<part>/...` without doubled slashes. */
 export function appendToUri(base: string, ...parts: string[]): string {
@@ -37,12 +34,6 @@ export function appendToUri(base: string, ...parts: string[]): string {
 
 export function loggedModelNotFound(modelId: string): MlflowError {
   return notFound(`Logged model with ID '${modelId}' not found.`);
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function validateModelName(name: string): void {
@@ -57,13 +48,6 @@ function validateModelName(name: string): void {
 
 function duplicateParam(key: string): MlflowError {
   return new MlflowError("BAD_REQUEST", `Logged model param with key '${key}' already exists.`);
-}
-
-function metricValue(value: number): number {
-  if (Number.isNaN(value)) return 0;
-  if (value === Infinity) return MAX_DOUBLE;
-  if (value === -Infinity) return -MAX_DOUBLE;
-  return value;
 }
 
 export interface LoggedModelStoreOptions {
@@ -85,14 +69,16 @@ export class SqlLoggedModelStore {
         ? []
         : await tx.all(sql`SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ${id}`);
     if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
-    const stage = text(row.lifecycle_stage) || "active";
+    const stage = optionalText(row, "experiments", "lifecycle_stage") ?? "active";
     if (stage !== "active") {
       throw new MlflowError(
         "INVALID_PARAMETER_VALUE",
         `The experiment ${experimentId} must be in the 'active' state. Current state is ${stage}.`,
       );
     }
-    return text(row.artifact_location) || appendToUri(this.options.defaultArtifactRoot, experimentId);
+    return (
+      optionalText(row, "experiments", "artifact_location") || appendToUri(this.options.defaultArtifactRoot, experimentId)
+    );
   }
 
   async createLoggedModel(input: CreateLoggedModel): Promise<LoggedModel> {
@@ -181,7 +167,8 @@ export class SqlLoggedModelStore {
   }
 
   async searchLoggedModels(query: SearchLoggedModels): Promise<Page<LoggedModel>> {
-    const ids = (await this.db.all(searchLoggedModelIdsSql(query, this.db.dialect))).map((r) => String(r.model_id));
+    const rows = await this.db.all(searchLoggedModelIdsSql(query, this.db.dialect));
+    const ids = rows.map((r) => text(r, "logged_models", "model_id"));
     const more = ids.length > query.limit;
     const pageIds = ids.slice(0, query.limit);
     const models = await this.loadMany(this.db, pageIds);
@@ -192,89 +179,22 @@ export class SqlLoggedModelStore {
     };
   }
 
-  /**
-   * `runs/outputs`: one MODEL_OUTPUT row per model. MLflow checks neither the model nor the step;
-   * the same (run, model) pair again fails on the primary key.
-   */
-  async logOutputs(runId: string, models: readonly { modelId: string; step: number }[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await this.activeRun(tx, runId);
-      for (const m of models) {
-        const inserted = await tx.run(sql`
-          INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
-          VALUES (${crypto.randomUUID().replaceAll("-", "")}, 'RUN_OUTPUT', ${runId}, 'MODEL_OUTPUT', ${m.modelId}, ${m.step})
-          ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING`);
-        if (inserted === 0) {
-          throw new MlflowError("BAD_REQUEST", `Model '${m.modelId}' is already an output of run '${runId}'.`);
-        }
-      }
-    });
+  /** `runs/outputs`: see run-models.ts. */
+  logOutputs(runId: string, models: readonly { modelId: string; step: number }[]): Promise<void> {
+    return logOutputs(this.db, runId, models);
   }
 
-  /** Model inputs (`runs/log-inputs` with `models`), skipped when the link exists. */
-  async logModelInputs(tx: Database, runId: string, modelIds: readonly string[]): Promise<void> {
-    for (const modelId of modelIds) {
-      await tx.run(sql`
-        INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
-        VALUES (${crypto.randomUUID().replaceAll("-", "")}, 'RUN_INPUT', ${runId}, 'MODEL_INPUT', ${modelId}, 0)
-        ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING`);
-    }
-  }
-
-  async runModelLinks(runId: string): Promise<RunModelLinks> {
-    const rows = await this.db.all(sql`
-      SELECT source_type, source_id, destination_type, destination_id, step FROM inputs
-      WHERE (source_type = 'RUN_OUTPUT' AND source_id = ${runId} AND destination_type = 'MODEL_OUTPUT')
-         OR (source_type = 'RUN_INPUT' AND source_id = ${runId} AND destination_type = 'MODEL_INPUT')`);
-    const links: RunModelLinks = { modelInputs: [], modelOutputs: [] };
-    for (const r of rows) {
-      if (r.destination_type === "MODEL_OUTPUT") {
-        links.modelOutputs.push({ modelId: text(r.destination_id), step: toNumber(r.step) ?? 0 });
-      } else {
-        links.modelInputs.push({ modelId: text(r.destination_id) });
-      }
-    }
-    return links;
-  }
-
-  /**
-   * `logged_model_metrics` rows for metrics logged with a `model_id`, in the caller's transaction
-   * (the run's metric rows are written beside them). Unknown models fail like MLflow's foreign key.
-   */
-  async logModelMetrics(tx: Database, runId: string, experimentId: number, metrics: readonly ModelMetricInput[]): Promise<void> {
-    if (metrics.length === 0) return;
-    const modelIds = [...new Set(metrics.map((m) => m.modelId))];
-    const known = await tx.all(sql`SELECT model_id FROM logged_models WHERE model_id IN ${list(modelIds)}`);
-    const knownIds = new Set(known.map((r) => text(r.model_id)));
-    const unknown = modelIds.find((id) => !knownIds.has(id));
-    if (unknown !== undefined) throw new MlflowError("BAD_REQUEST", `Logged model with ID '${unknown}' not found.`);
-    for (const m of metrics) {
-      await tx.run(sql`
-        INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value,
-          experiment_id, run_id, dataset_uuid, dataset_name, dataset_digest)
-        VALUES (${m.modelId}, ${m.key}, ${m.timestamp}, ${m.step}, ${metricValue(m.value)}, ${experimentId},
-          ${runId}, NULL, ${m.datasetName ?? null}, ${m.datasetDigest ?? null})
-        ON CONFLICT (model_id, metric_name, metric_timestamp_ms, metric_step, run_id) DO NOTHING`);
-    }
+  /** MLflow 2's `runs/log-model`: see run-models.ts. */
+  recordLoggedModel(runId: string, modelJson: string): Promise<void> {
+    return recordLoggedModel(this.db, runId, modelJson);
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private async activeRun(tx: Database, runId: string): Promise<void> {
-    const [row] = await tx.all(sql`SELECT lifecycle_stage FROM runs WHERE run_uuid = ${runId}`);
-    if (!row) throw notFound(`Run with id=${runId} not found`);
-    if (text(row.lifecycle_stage) !== "active") {
-      throw new MlflowError(
-        "INVALID_PARAMETER_VALUE",
-        `The run ${runId} must be in the 'active' state. Current state is ${text(row.lifecycle_stage)}.`,
-      );
-    }
-  }
-
   private async experimentOf(tx: Database, modelId: string): Promise<number> {
     const [row] = await tx.all(sql`SELECT experiment_id FROM logged_models WHERE model_id = ${modelId}`);
     if (!row) throw loggedModelNotFound(modelId);
-    return toNumber(row.experiment_id) as number;
+    return integer(row, "logged_models", "experiment_id");
   }
 
   private async upsertTags(tx: Database, modelId: string, experimentId: number, tags: readonly Tag[]): Promise<void> {
@@ -305,19 +225,25 @@ export class SqlLoggedModelStore {
             dataset_digest
           FROM logged_model_metrics WHERE ${where} ORDER BY metric_timestamp_ms, metric_step`),
       ]);
-      const tags = groupBy(tagRows, (r) => ({ key: text(r.tag_key), value: text(r.tag_value) }));
-      const params = groupBy(paramRows, (r) => ({ key: text(r.param_key), value: text(r.param_value) }));
-      const metrics = groupBy(metricRows, toMetric);
-      for (const r of rows) models.push(toLoggedModel(r, tags, params, metrics));
+      const tags = groupBy(tagRows, "logged_model_tags", (r) => ({
+        key: text(r, "logged_model_tags", "tag_key"),
+        value: text(r, "logged_model_tags", "tag_value"),
+      }));
+      const params = groupBy(paramRows, "logged_model_params", (r) => ({
+        key: text(r, "logged_model_params", "param_key"),
+        value: text(r, "logged_model_params", "param_value"),
+      }));
+      const metrics = groupBy(metricRows, "logged_model_metrics", decodeModelMetric);
+      for (const r of rows) models.push(decodeLoggedModel(r, tags, params, metrics));
     }
     return models;
   }
 }
 
-function groupBy<T>(rows: readonly Row[], decode: (row: Row) => T): Map<string, T[]> {
+function groupBy<T>(rows: readonly Row[], table: string, decode: (row: Row) => T): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const row of rows) {
-    const id = text(row.model_id);
+    const id = text(row, table, "model_id");
     const items = out.get(id) ?? [];
     items.push(decode(row));
     out.set(id, items);
@@ -325,41 +251,44 @@ function groupBy<T>(rows: readonly Row[], decode: (row: Row) => T): Map<string, 
   return out;
 }
 
-function toMetric(r: Row): LoggedModelMetric {
+const METRICS = "logged_model_metrics";
+
+function decodeModelMetric(r: Row): LoggedModelMetric {
   return {
-    key: text(r.metric_name),
-    value: toNumber(r.metric_value) ?? NaN,
-    timestamp: toNumber(r.metric_timestamp_ms) ?? 0,
-    step: toNumber(r.metric_step) ?? 0,
-    datasetName: r.dataset_name === null || r.dataset_name === undefined ? null : text(r.dataset_name),
-    datasetDigest: r.dataset_digest === null || r.dataset_digest === undefined ? null : text(r.dataset_digest),
-    modelId: text(r.model_id),
-    runId: text(r.run_id),
+    key: text(r, METRICS, "metric_name"),
+    value: r.metric_value === null ? NaN : real(r, METRICS, "metric_value"),
+    timestamp: integer(r, METRICS, "metric_timestamp_ms"),
+    step: integer(r, METRICS, "metric_step"),
+    datasetName: optionalText(r, METRICS, "dataset_name"),
+    datasetDigest: optionalText(r, METRICS, "dataset_digest"),
+    modelId: text(r, METRICS, "model_id"),
+    runId: text(r, METRICS, "run_id"),
   };
 }
 
-function toLoggedModel(
+const MODELS = "logged_models";
+
+function decodeLoggedModel(
   r: Row,
   tags: Map<string, Tag[]>,
   params: Map<string, Tag[]>,
   metrics: Map<string, LoggedModelMetric[]>,
 ): LoggedModel {
-  const id = text(r.model_id);
-  const status = LOGGED_MODEL_STATUSES[toNumber(r.status) ?? 0] ?? "LOGGED_MODEL_STATUS_UNSPECIFIED";
+  const id = text(r, MODELS, "model_id");
+  const status = LOGGED_MODEL_STATUSES[optionalInteger(r, MODELS, "status") ?? 0] ?? "LOGGED_MODEL_STATUS_UNSPECIFIED";
   return {
     modelId: id,
-    experimentId: String(toNumber(r.experiment_id)),
-    name: text(r.name),
-    artifactUri: text(r.artifact_location),
-    creationTimestampMs: toNumber(r.creation_timestamp_ms) ?? 0,
-    lastUpdatedTimestampMs: toNumber(r.last_updated_timestamp_ms) ?? 0,
+    experimentId: String(integer(r, MODELS, "experiment_id")),
+    name: text(r, MODELS, "name"),
+    artifactUri: text(r, MODELS, "artifact_location"),
+    creationTimestampMs: integer(r, MODELS, "creation_timestamp_ms"),
+    lastUpdatedTimestampMs: integer(r, MODELS, "last_updated_timestamp_ms"),
     status,
-    modelType: text(r.model_type),
-    sourceRunId: text(r.source_run_id),
-    lifecycleStage: text(r.lifecycle_stage) || "active",
+    modelType: optionalText(r, MODELS, "model_type") ?? "",
+    sourceRunId: optionalText(r, MODELS, "source_run_id") ?? "",
+    lifecycleStage: optionalText(r, MODELS, "lifecycle_stage") ?? "active",
     tags: tags.get(id) ?? [],
     params: params.get(id) ?? [],
     metrics: metrics.get(id) ?? [],
   };
 }
-
