@@ -83,7 +83,14 @@ export function runJson(run: Run): Json {
       params: nonEmpty(run.params, tags),
       tags: nonEmpty(run.tags, tags),
     },
-    inputs: { dataset_inputs: nonEmpty(run.datasetInputs, (ds) => ds.map(datasetInputJson)) },
+    inputs: {
+      dataset_inputs: nonEmpty(run.datasetInputs, (ds) => ds.map(datasetInputJson)),
+      model_inputs: nonEmpty(run.modelInputs ?? [], (ms) => ms.map((m) => ({ model_id: m.modelId }))),
+    },
+    // Only runs/get loads model links, and only there does MLflow show `outputs`.
+    outputs: run.modelOutputs && {
+      model_outputs: nonEmpty(run.modelOutputs, (ms) => ms.map((m) => ({ model_id: m.modelId, step: m.step }))),
+    },
   };
 }
 

@@ -238,6 +238,14 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
         return {};
       },
     },
+    {
+      methods: ["POST"],
+      path: "/mlflow/runs/log-model",
+      async handle(p) {
+        await models.recordLoggedModel(p.string("run_id"), p.string("model_json"));
+        return {};
+      },
+    },
   ];
 
   function mount(app: Hono): void {

@@ -45,6 +45,15 @@ const viewTypes: readonly ViewType[] = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"];
 
 const runId = (p: Params): string => p.stringOf("run_id", "run_uuid");
 
+/** MLflow 3's optional link of a metric to a logged model and the dataset it was computed on. */
+function modelFields(p: Params): Pick<Metric, "modelId" | "datasetName" | "datasetDigest"> {
+  return {
+    modelId: p.optionalString("model_id") || undefined,
+    datasetName: p.optionalString("dataset_name") || undefined,
+    datasetDigest: p.optionalString("dataset_digest") || undefined,
+  };
+}
+
 /**
  * `{"metrics": [...]}` written batch by batch as the database yields rows, so a million-point
  * history never sits in memory; an empty history is `{}` like every empty MLflow response.
@@ -272,6 +281,7 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
           value: p.double("value"),
           timestamp: p.int("timestamp"),
           step: p.optionalInt("step") ?? 0,
+          ...modelFields(p),
         };
         validateMetric(metric);
         await store.logBatch(runId(p), { metrics: [metric], params: [], tags: [] });
@@ -317,6 +327,7 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
             value: m.double("value"),
             timestamp: m.int("timestamp"),
             step: m.optionalInt("step") ?? 0,
+            ...modelFields(m),
           })),
           params: p.tags("params"),
           tags: p.tags("tags"),
@@ -346,7 +357,8 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
           };
         });
         validateDatasetInputs(inputs);
-        await store.logInputs(id, inputs);
+        const models = p.objectList("models").map((m) => m.string("model_id"));
+        await store.logInputs(id, inputs, models);
         return {};
       },
     },

@@ -5,14 +5,13 @@
  * caller's transaction can run them.
  */
 
-import { invalidParameter, MlflowError } from "../errors.ts";
+import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { pyJsonDumps } from "../search/py-repr.ts";
 import { newUuid } from "./common.ts";
 import type { Database } from "./db/database.ts";
 import { list, sql } from "./db/sql.ts";
 import type { ModelMetricInput, RunModelLinks } from "./logged-model-types.ts";
-import { integer, optionalText, text } from "./rows.ts";
-import { activeRun } from "./runs.ts";
+import { decodeRunStage, integer, optionalText, text } from "./rows.ts";
 
 /** SQL cannot hold infinities; MLflow clamps them to the largest double. */
 const MAX_DOUBLE = 1.7976931348623157e308;
@@ -21,6 +20,16 @@ export const LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history";
 const MAX_TAG_VALUE_LENGTH = 8000;
 /** Compare-and-set attempts when concurrent log-model calls race on the history tag. */
 const HISTORY_ATTEMPTS = 20;
+
+/** runs.ts's check, repeated here because runs.ts reads model links from this module. */
+async function activeRun(tx: Database, runId: string): Promise<void> {
+  const [row] = await tx.all(sql`SELECT lifecycle_stage FROM runs WHERE run_uuid = ${runId}`);
+  if (!row) throw notFound(`Run with id=${runId} not found`);
+  const stage = decodeRunStage(row);
+  if (stage !== "active") {
+    throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
+  }
+}
 
 /** NaN is stored as 0 in `logged_model_metrics` (no is_nan column there), infinities clamped. */
 function storedValue(value: number): number {

@@ -20,6 +20,7 @@ import {
   decodeTag,
   text,
 } from "./rows.ts";
+import { runModelLinks } from "./run-models.ts";
 import { generateRunName } from "./run-names.ts";
 import { searchRunIds } from "./search-runs.ts";
 import type { CreateRun, DatasetInput, LifecycleStage, Page, Run, RunInfo, SearchRuns, Tag, UpdateRun } from "./types.ts";
@@ -52,9 +53,10 @@ export async function createRun(db: Database, input: CreateRun): Promise<Run> {
 }
 
 export async function getRun(db: Database, runId: string): Promise<Run> {
-  const [run] = await loadRuns(db, [runId]);
+  const [[run], links] = await Promise.all([loadRuns(db, [runId]), runModelLinks(db, runId)]);
   if (!run) throw notFound(`Run with id=${runId} not found`);
-  return run;
+  // Only runs/get shows models (MLflow's runs/search shows dataset inputs alone).
+  return { ...run, modelInputs: links.modelInputs, modelOutputs: links.modelOutputs };
 }
 
 /** Loads complete runs (info, latest metrics, params, tags, dataset inputs) in the given order. */
