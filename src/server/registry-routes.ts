@@ -84,7 +84,20 @@ function validateAlias(alias: string): void {
  * `runs` lets model-versions/create check a local source against its run's artifact directory,
  * as MLflow does.
  */
-export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore, "getRun">): Endpoint[] {
+/** MLflow 3 logged models as the registry needs them (from store/logged-models.ts). */
+export interface RegistryLoggedModels {
+  getLoggedModel(modelId: string): Promise<{ artifactUri: string; sourceRunId: string }>;
+  addModelVersionToTag(modelId: string, name: string, version: number): Promise<void>;
+}
+
+/** `models:/m-<hex>`: a logged model, not a registered `models:/<name>/<version>`. */
+const LOGGED_MODEL_SOURCE = /^models:\/(m-[0-9a-f]+)\/?$/;
+
+export function registryEndpoints(
+  store: RegistryStore,
+  runs: Pick<TrackingStore, "getRun">,
+  models?: RegistryLoggedModels,
+): Endpoint[] {
   const runArtifactUri = async (source: string, runId: string | undefined): Promise<string | undefined> =>
     runId && isLocalUri(source) ? (await runs.getRun(runId)).info.artifactUri : undefined;
   return [
@@ -222,8 +235,16 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       async handle(p) {
         const name = p.string("name");
         const source = p.string("source");
-        const runId = p.optionalString("run_id") || undefined;
-        validateModelVersionSource(source, await runArtifactUri(source, runId));
+        let runId = p.optionalString("run_id") || undefined;
+        const modelId = p.optionalString("model_id") || undefined;
+        // As MLflow: a `models:/m-…` source is stored where the logged model's files are, and the
+        // version's run is the model's source run unless the request names one.
+        const sourceModelId = LOGGED_MODEL_SOURCE.exec(source)?.[1];
+        const loggedModel = models && (sourceModelId ?? modelId) ? await models.getLoggedModel((sourceModelId ?? modelId) as string) : undefined;
+        const storageLocation = sourceModelId ? loggedModel?.artifactUri : undefined;
+        runId = runId ?? (loggedModel?.sourceRunId || undefined);
+        const allowedRoot = modelId && loggedModel && isLocalUri(source) ? loggedModel.artifactUri : await runArtifactUri(source, runId);
+        validateModelVersionSource(source, allowedRoot);
         const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
         const version = await store.createModelVersion({
@@ -233,7 +254,9 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
           runLink: p.optionalString("run_link") || undefined,
           description: p.optionalString("description"),
           tags,
+          storageLocation,
         });
+        if (modelId && models) await models.addModelVersionToTag(modelId, name, version.version);
         return { model_version: modelVersionJson(version) };
       },
     },

@@ -55,7 +55,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     metrics: new FmlMetrics(),
     requestLog: { format: config.logFormat, enabled: config.logLevel === "debug" || config.logLevel === "info" },
     auth,
-    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry, store), ...loggedModels.endpoints],
+    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry, store, models), ...loggedModels.endpoints],
     extend: (app) => {
       artifacts.mount(app);
       loggedModels.mount(app);

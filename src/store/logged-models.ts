@@ -6,6 +6,7 @@
  */
 
 import { MlflowError, notFound } from "../errors.ts";
+import { pyJsonDumps } from "../search/py-repr.ts";
 import { generateRunName } from "./run-names.ts";
 import { chunks } from "./common.ts";
 import type { Database, Row } from "./db/database.ts";
@@ -23,6 +24,7 @@ import { logOutputs, recordLoggedModel } from "./run-models.ts";
 import { searchLoggedModelIdsSql } from "./search-logged-models-sql.ts";
 import type { Page, Tag } from "./types.ts";
 
+const MODEL_VERSIONS_TAG = "mlflow.modelVersions";
 const INVALID_NAME_CHARS = ["/", ":", ".", "%", '"', "'"];
 /** Ids per `IN (...)` list when loading models: far below SQLite's parameter bound. */
 const ID_CHUNK = 500;
@@ -177,6 +179,34 @@ export class SqlLoggedModelStore {
       items: pageIds.flatMap((id) => byId.get(id) ?? []),
       nextOffset: more ? query.offset + query.limit : undefined,
     };
+  }
+
+  /**
+   * The `mlflow.modelVersions` tag MLflow keeps on a registered logged model: a JSON list of
+   * `{"name", "version"}`, each registration once.
+   */
+  async addModelVersionToTag(modelId: string, name: string, version: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // Read-modify-write of one tag: concurrent registrations queue on the model's row
+      // (SQLite's single writer already serializes them).
+      const lock = tx.dialect === "postgresql" ? sql` FOR UPDATE` : sql``;
+      const [model] = await tx.all(sql`SELECT experiment_id FROM logged_models WHERE model_id = ${modelId}${lock}`);
+      if (!model) throw loggedModelNotFound(modelId);
+      const experimentId = integer(model, "logged_models", "experiment_id");
+      const [row] = await tx.all(sql`
+        SELECT tag_value FROM logged_model_tags WHERE model_id = ${modelId} AND tag_key = ${MODEL_VERSIONS_TAG}`);
+      const entry = { name, version };
+      let versions: unknown[] = [];
+      try {
+        const parsed: unknown = row ? JSON.parse(text(row, "logged_model_tags", "tag_value")) : [];
+        if (Array.isArray(parsed)) versions = parsed;
+      } catch {
+        // A hand-edited tag that is not JSON is replaced, as MLflow would fail to read it.
+      }
+      const present = versions.some((v) => JSON.stringify(v) === JSON.stringify(entry));
+      if (!present) versions.push(entry);
+      await this.upsertTags(tx, modelId, experimentId, [{ key: MODEL_VERSIONS_TAG, value: pyJsonDumps(versions) }]);
+    });
   }
 
   /** `runs/outputs`: see run-models.ts. */
