@@ -136,7 +136,12 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       path: "/mlflow/logged-models/search",
       async handle(p) {
         const experimentIds = p.stringList("experiment_ids");
-        if (experimentIds.length === 0) p.string("experiment_ids");
+        if (experimentIds.length === 0) {
+          throw invalidParameter(
+            "Missing value for required parameter 'experiment_ids'. See the API docs for more information " +
+              "about request parameters.",
+          );
+        }
         const bad = experimentIds.find((id) => !/^\d+$/.test(id));
         if (bad !== undefined) {
           throw invalidParameter(`Invalid experiment ID '${bad}' in 'experiment_ids': it must be an integer.`);
