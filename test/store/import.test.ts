@@ -23,6 +23,7 @@ import {
   trackingMismatches,
   type ExpectedContents,
 } from "../helpers/manifest-check.ts";
+import { loggedModelMismatches } from "../helpers/logged-model-check.ts";
 import { repoRoot, startFml, type FmlServer } from "../helpers/server.ts";
 
 const TIMEOUT = 120_000;
@@ -40,9 +41,13 @@ async function fmlImport(...args: string[]): Promise<{ code: number; stdout: str
   return { code, stdout, stderr };
 }
 
-/** Tracking and registry, as the manifest lists them. */
+/** Tracking, registry and logged models (without their files), as the manifest lists them. */
 async function mismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
-  return [...(await trackingMismatches(fml, expected)), ...(await registryMismatches(fml, expected))];
+  return [
+    ...(await trackingMismatches(fml, expected)),
+    ...(await registryMismatches(fml, expected)),
+    ...(await loggedModelMismatches(fml, expected, { artifacts: false })),
+  ];
 }
 
 const sha256 = (path: string): string => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
