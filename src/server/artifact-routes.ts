@@ -11,10 +11,9 @@ import { resolveArtifactStore } from "../artifacts/resolve.ts";
 import type { ArtifactStore, FileInfo } from "../artifacts/types.ts";
 import type { ServerConfig } from "../config.ts";
 import type { TrackingStore } from "../store/types.ts";
-import { apiPrefixes } from "./app.ts";
+import { apiPrefixes, type Endpoint } from "./endpoint.ts";
 import type { Json } from "./json.ts";
-import { readParams, type Params } from "./request.ts";
-import type { Endpoint } from "./tracking-routes.ts";
+import { readParams } from "./request.ts";
 
 /** The UI's upload-artifact route takes one small file, as MLflow does. */
 const MAX_UI_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -103,8 +102,6 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
 const fileJson = (f: FileInfo, path: string): Json =>
   f.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: f.fileSize ?? 0 };
 
-const runIdOf = (p: Params): string => p.stringOf("run_id", "run_uuid");
-
 /** The part of the raw (still percent-encoded) URL path after `marker`, validated. */
 function pathAfter(c: Context, marker: string): string {
   const pathname = new URL(c.req.url).pathname;
@@ -134,7 +131,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       methods: ["GET"],
       path: "/mlflow/artifacts/list",
       async handle(p) {
-        const { uri, store: artifacts } = await runArtifacts(runIdOf(p));
+        const { uri, store: artifacts } = await runArtifacts(p.runId());
         const dir = safeArtifactPath(p.optionalString("path") ?? "");
         const files = await artifacts.list(dir);
         const body: Record<string, Json> = { root_uri: uri };
@@ -232,7 +229,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
 
     app.get("/get-artifact", async (c) => {
       const p = await readParams(c);
-      const { store: artifacts } = await runArtifacts(runIdOf(p));
+      const { store: artifacts } = await runArtifacts(p.runId());
       return download(artifacts, safeArtifactPath(p.string("path")));
     });
 
