@@ -9,8 +9,8 @@ import { defineCommand, type ArgsDef } from "citty";
 import { parseDatabaseUri, parseDuration, resolveArtifactRoot } from "../config.ts";
 import { MlflowError } from "../errors.ts";
 import { resolveArtifactStore, type ResolverOptions } from "../artifacts/resolve.ts";
-import { rejectUnknownFlags } from "./main.ts";
 import { hardDeleteExperiment, hardDeleteRun, openGcDatabase, planGc, type GcRun } from "../store/gc.ts";
+import { rejectUnknownFlags } from "./flags.ts";
 
 const gcArgs = {
   "database-uri": {

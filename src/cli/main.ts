@@ -9,13 +9,10 @@ import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
 import { log, setLogFormat, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
 import { dbCommand } from "./db.ts";
+import { rejectUnknownFlags, UsageError } from "./flags.ts";
 import { gcCommand } from "./gc.ts";
 import { importCommand } from "./import.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 const serverArgs = {
   "listen-address": {
@@ -91,27 +88,6 @@ const serverArgs = {
   host: { type: "string", description: "MLflow-style alias: host to listen on" },
   port: { type: "string", description: "MLflow-style alias: port to listen on" },
 } as const satisfies ArgsDef;
-
-/** citty ignores flags it does not know; a typo must not silently fall back to a default. */
-export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef): void {
-  const known = new Set<string>(["help", "h"]);
-  for (const [name, def] of Object.entries(args)) {
-    known.add(name);
-    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
-    for (const alias of aliases) known.add(alias);
-    if (def.type === "boolean") {
-      known.add(`no-${name}`);
-      for (const alias of aliases) known.add(`no-${alias}`);
-    }
-  }
-  for (const arg of rawArgs) {
-    if (arg === "--") break;
-    const match = /^--?([^=]+)/.exec(arg);
-    if (!match || /^-\d/.test(arg)) continue;
-    const name = match[1] as string;
-    if (!known.has(name)) throw new UsageError(`unknown flag '${arg.split("=")[0]}' (see --help)`);
-  }
-}
 
 function flagsFrom(args: Record<string, unknown>, defs: ArgsDef): Flags {
   const flags: Flags = {};
