@@ -3,7 +3,20 @@
  * must not silently fall back to a default.
  */
 
-import type { ArgsDef } from "citty";
+import type { ArgDef, ArgsDef } from "citty";
+
+/** `--database-uri`, worded once for every command that opens the database. */
+export const databaseUriFlag = {
+  type: "string",
+  alias: ["backend-store-uri"] as string[],
+  description: "sqlite://<file> or postgresql://user:pass@host/db [env FML_DATABASE_URI] (default sqlite://fml.db)",
+} as const satisfies ArgDef;
+
+/** `--s3-endpoint-uri`, for every command that reaches S3 artifacts. */
+export const s3EndpointUriFlag = {
+  type: "string",
+  description: "S3-compatible endpoint, e.g. http://127.0.0.1:9000 [env FML_S3_ENDPOINT_URI]",
+} as const satisfies ArgDef;
 
 /** A mistake in how fml was called: one line on stderr and exit status 2, never a stack trace. */
 export class UsageError extends Error {

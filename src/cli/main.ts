@@ -9,7 +9,7 @@ import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
 import { log, setLogFormat, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
 import { dbCommand } from "./db.ts";
-import { rejectUnknownFlags, UsageError } from "./flags.ts";
+import { databaseUriFlag, rejectUnknownFlags, s3EndpointUriFlag, UsageError } from "./flags.ts";
 import { gcCommand } from "./gc.ts";
 import { importCommand } from "./import.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
@@ -19,12 +19,7 @@ const serverArgs = {
     type: "string",
     description: "host:port to listen on [env FML_LISTEN_ADDRESS] (default 127.0.0.1:5000)",
   },
-  "database-uri": {
-    type: "string",
-    alias: ["backend-store-uri"],
-    description:
-      "sqlite://<file> or postgresql://user:pass@host/db [env FML_DATABASE_URI] (default sqlite://fml.db)",
-  },
+  "database-uri": databaseUriFlag,
   "artifact-root": {
     type: "string",
     alias: ["default-artifact-root"],
@@ -41,10 +36,7 @@ const serverArgs = {
     type: "boolean",
     description: "proxy artifact uploads and downloads [env FML_SERVE_ARTIFACTS] (default true)",
   },
-  "s3-endpoint-uri": {
-    type: "string",
-    description: "S3-compatible endpoint, e.g. http://127.0.0.1:9000 [env FML_S3_ENDPOINT_URI]",
-  },
+  "s3-endpoint-uri": s3EndpointUriFlag,
   "database-migrate": {
     type: "boolean",
     description: "upgrade an older MLflow schema at start-up [env FML_DATABASE_MIGRATE] (default true)",

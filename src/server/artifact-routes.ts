@@ -68,8 +68,17 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-async function download(store: ArtifactStore, path: string): Promise<Response> {
+/** A path that names a file: the destination's root is refused (deleting it would take every experiment's artifacts). */
+function filePath(path: string): string {
   if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
+  return path;
+}
+
+/** The request's body, or an empty stream for a bodyless upload. */
+const bodyOf = (c: Context): ReadableStream<Uint8Array> => c.req.raw.body ?? new Blob([]).stream();
+
+async function download(store: ArtifactStore, path: string): Promise<Response> {
+  filePath(path);
   const { stream, size } = await store.read(path);
   const name = path.slice(path.lastIndexOf("/") + 1);
   return new Response(stream, {
@@ -162,19 +171,15 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
     app.put(
       `${base}/artifacts/*`,
       guard(async (c) => {
-        const path = pathAfter(c, "/mlflow-artifacts/artifacts/");
-        if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
-        await destination().write(path, c.req.raw.body ?? new Blob([]).stream());
+        const path = filePath(pathAfter(c, "/mlflow-artifacts/artifacts/"));
+        await destination().write(path, bodyOf(c));
         return c.json({});
       }),
     );
     app.delete(
       `${base}/artifacts/*`,
       guard(async (c) => {
-        const path = pathAfter(c, "/mlflow-artifacts/artifacts/");
-        // Deleting the destination's root would take every experiment's artifacts with it.
-        if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
-        await destination().delete(path);
+        await destination().delete(filePath(pathAfter(c, "/mlflow-artifacts/artifacts/")));
         return c.json({});
       }),
     );
@@ -250,13 +255,12 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       if (!runId || !rawPath) {
         throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid and path.");
       }
-      const path = safeArtifactPath(rawPath);
-      if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
+      const path = filePath(safeArtifactPath(rawPath));
       if (Number(c.req.header("content-length") ?? "0") > MAX_UI_UPLOAD_BYTES) {
         throw new MlflowError("REQUEST_LIMIT_EXCEEDED", "Artifact too large for upload-artifact", 413);
       }
       const { store: artifacts } = await runArtifacts(runId);
-      await artifacts.write(path, limited(c.req.raw.body ?? new Blob([]).stream(), MAX_UI_UPLOAD_BYTES));
+      await artifacts.write(path, limited(bodyOf(c), MAX_UI_UPLOAD_BYTES));
       return c.json({});
     });
   }
