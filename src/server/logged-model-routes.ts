@@ -22,7 +22,7 @@ import type { Tag } from "../store/types.ts";
 import { download, fileJson } from "./artifact-routes.ts";
 import { jsonDouble, type Json } from "./json.ts";
 import { readParams, type Params } from "./request.ts";
-import type { Endpoint } from "./tracking-routes.ts";
+import type { Endpoint } from "./endpoint.ts";
 
 /** MLflow's SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT; 0 means the default too, and there is no cap. */
 const SEARCH_DEFAULT_MAX_RESULTS = 50;

@@ -4,38 +4,22 @@
  */
 
 import { invalidParameter } from "../errors.ts";
-import { decodePageToken } from "../search/page-token.ts";
-import type { ModelStage, RegistryStore } from "../store/registry-types.ts";
-import type { Tag, TrackingStore } from "../store/types.ts";
 import { isLocalUri, validateModelVersionSource } from "../artifacts/locations.ts";
-import { validateKey } from "../tracking/validation.ts";
-import type { Json } from "./json.ts";
+import type { TrackingStore } from "../store/types.ts";
+import type { RegistryStore } from "../store/registry-types.ts";
+import {
+  ACTIVE_STAGES,
+  canonicalStage,
+  registryLimits,
+  validateAlias,
+  validateModelTag,
+  validateVersionTag,
+} from "../validation/registry.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { repeated } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
-import { maxResults, withToken } from "./paging.ts";
+import { maxResults, pageJson, pageOffset } from "./paging.ts";
 import type { Params } from "./request.ts";
-import type { Endpoint } from "./tracking-routes.ts";
-
-const STAGES: readonly ModelStage[] = ["None", "Staging", "Production", "Archived"];
-/** Stages whose current holders `archive_existing_versions` may move to Archived. */
-const ACTIVE_STAGES: readonly ModelStage[] = ["Staging", "Production"];
-
-export const registryLimits = {
-  registeredModelTagValue: 5000,
-  modelVersionTagValue: 100000,
-  aliasName: 255,
-  searchRegisteredModelsDefault: 100,
-  searchRegisteredModelsMax: 1000,
-  searchModelVersionsDefault: 10000,
-  searchModelVersionsMax: 200000,
-} as const;
-
-function canonicalStage(stage: string): ModelStage {
-  const found = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
-  if (!found) {
-    throw invalidParameter(`Invalid Model Version stage: ${stage}. Value must be one of ${STAGES.join(", ")}.`);
-  }
-  return found;
-}
 
 export function versionNumber(p: Params): number {
   const text = p.string("version");
@@ -45,45 +29,6 @@ export function versionNumber(p: Params): number {
   return Number(text);
 }
 
-function validateTag(what: string, tag: Tag, limit: number): void {
-  validateKey("tag", tag.key);
-  if (tag.value.length > limit) {
-    throw invalidParameter(
-      `${what} value '${tag.value.slice(0, 250)}' had length ${tag.value.length}, which exceeded length limit of ${limit}`,
-    );
-  }
-}
-
-const validateModelTag = (tag: Tag): void =>
-  validateTag("Registered model tag", tag, registryLimits.registeredModelTagValue);
-const validateVersionTag = (tag: Tag): void =>
-  validateTag("Model version tag", tag, registryLimits.modelVersionTagValue);
-
-/** MLflow's alias rules: `latest` and `v<digits>` are reserved for version references. */
-function validateAlias(alias: string): void {
-  if (!/^[\p{L}\p{N}\p{M}_-]*$/u.test(alias)) {
-    throw invalidParameter(
-      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
-    );
-  }
-  if (alias.length > registryLimits.aliasName) {
-    throw invalidParameter(
-      `Registered model alias name '${alias.slice(0, 250)}' had length ${alias.length}, which exceeded length limit of ${registryLimits.aliasName}`,
-    );
-  }
-  if (alias.toLowerCase() === "latest") {
-    throw invalidParameter("'latest' alias name (case insensitive) is reserved.");
-  }
-  if (/^[vV]\d+$/.test(alias)) {
-    throw invalidParameter(`Version alias name '${alias}' is reserved.`);
-  }
-}
-
-
-/**
- * `runs` lets model-versions/create check a local source against its run's artifact directory,
- * as MLflow does.
- */
 /** MLflow 3 logged models as the registry needs them (from store/logged-models.ts). */
 export interface RegistryLoggedModels {
   getLoggedModel(modelId: string): Promise<{ artifactUri: string; sourceRunId: string }>;
@@ -93,6 +38,10 @@ export interface RegistryLoggedModels {
 /** `models:/m-<hex>`: a logged model, not a registered `models:/<name>/<version>`. */
 const LOGGED_MODEL_SOURCE = /^models:\/(m-[0-9a-f]+)\/?$/;
 
+/**
+ * `runs` lets model-versions/create check a local source against its run's artifact directory,
+ * as MLflow does.
+ */
 export function registryEndpoints(
   store: RegistryStore,
   runs: Pick<TrackingStore, "getRun">,
@@ -161,12 +110,9 @@ export function registryEndpoints(
             registryLimits.searchRegisteredModelsMax,
             1,
           ),
-          offset: decodePageToken(p.optionalString("page_token")),
+          offset: pageOffset(p),
         });
-        return withToken(
-          { registered_models: page.items.length ? page.items.map(registeredModelJson) : undefined },
-          page,
-        );
+        return pageJson("registered_models", page, registeredModelJson);
       },
     },
     {
@@ -176,14 +122,14 @@ export function registryEndpoints(
         const name = p.string("name");
         const stages = p.stringList("stages").map(canonicalStage);
         const versions = await store.getLatestVersions(name, stages);
-        return { model_versions: versions.length ? versions.map(modelVersionJson) : undefined };
+        return { model_versions: repeated(versions, modelVersionJson) };
       },
     },
     {
       methods: ["POST"],
       path: "/mlflow/registered-models/set-tag",
       async handle(p) {
-        const tag = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        const tag = p.tag();
         validateModelTag(tag);
         await store.setRegisteredModelTag(p.string("name"), tag);
         return {};
@@ -327,12 +273,9 @@ export function registryEndpoints(
             registryLimits.searchModelVersionsMax,
             1,
           ),
-          offset: decodePageToken(p.optionalString("page_token")),
+          offset: pageOffset(p),
         });
-        return withToken(
-          { model_versions: page.items.length ? page.items.map(modelVersionJson) : undefined },
-          page,
-        );
+        return pageJson("model_versions", page, modelVersionJson);
       },
     },
     {
@@ -347,7 +290,7 @@ export function registryEndpoints(
       methods: ["POST"],
       path: "/mlflow/model-versions/set-tag",
       async handle(p) {
-        const tag = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        const tag = p.tag();
         validateVersionTag(tag);
         await store.setModelVersionTag(p.string("name"), versionNumber(p), tag);
         return {};

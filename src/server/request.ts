@@ -171,12 +171,19 @@ export class Params {
     return new Params(value as Record<string, unknown>, "json");
   }
 
-  /** `{key, value}` pairs; the value may be empty or absent (then ""), the key may not. */
+  /** This object's `key` and `value` as a tag; the value may be empty or absent (then ""), the key may not. */
+  tag(): Tag {
+    return { key: this.string("key"), value: this.optionalString("value") ?? "" };
+  }
+
+  /** A list of `{key, value}` pairs, each read as `tag()` reads one. */
   tags(name: string): Tag[] {
-    return this.objectList(name).map((t) => ({
-      key: t.string("key"),
-      value: t.optionalString("value") ?? "",
-    }));
+    return this.objectList(name).map((t) => t.tag());
+  }
+
+  /** The run an endpoint is about: `run_id`, or the legacy `run_uuid` older clients send. */
+  runId(): string {
+    return this.stringOf("run_id", "run_uuid");
   }
 
   enumValue<T extends string>(name: string, values: readonly T[], fallback: T): T {
