@@ -88,7 +88,7 @@ export function runJson(run: Run): Json {
       dataset_inputs: repeated(run.datasetInputs, datasetInputJson),
       model_inputs: repeated(run.modelInputs ?? [], (m) => ({ model_id: m.modelId })),
     },
-    // Only runs/get loads model links, and only there does MLflow show `outputs`.
+    // runs/get and runs/search load model outputs; runs/create shows no `outputs`, as MLflow.
     outputs: run.modelOutputs && {
       model_outputs: repeated(run.modelOutputs, (m) => ({ model_id: m.modelId, step: m.step })),
     },

@@ -7,7 +7,7 @@
 
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { pyJsonDumps } from "../search/py-repr.ts";
-import { newUuid } from "./common.ts";
+import { chunks, newUuid } from "./common.ts";
 import type { Database } from "./db/database.ts";
 import { list, sql } from "./db/sql.ts";
 import type { ModelMetricInput, RunModelLinks } from "./logged-model-types.ts";
@@ -18,6 +18,8 @@ const MAX_DOUBLE = 1.7976931348623157e308;
 export const LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history";
 /** MLflow's run tag value limit, which the history tag is checked against. */
 const MAX_TAG_VALUE_LENGTH = 8000;
+/** Run ids per `IN (...)` list: far below SQLite's parameter bound. */
+const ID_CHUNK = 500;
 /** Compare-and-set attempts when concurrent log-model calls race on the history tag. */
 const HISTORY_ATTEMPTS = 20;
 
@@ -83,6 +85,26 @@ export async function runModelLinks(db: Database, runId: string): Promise<RunMod
     }
   }
   return links;
+}
+
+/** The MODEL_OUTPUT links of several runs (a runs/search page), by run id. */
+export async function modelOutputsOf(
+  db: Database,
+  runIds: readonly string[],
+): Promise<Map<string, { modelId: string; step: number }[]>> {
+  const byRun = new Map<string, { modelId: string; step: number }[]>();
+  for (const ids of chunks(runIds, ID_CHUNK)) {
+    const rows = await db.all(sql`
+      SELECT source_id, destination_id, step FROM inputs
+      WHERE source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' AND source_id IN ${list(ids)}`);
+    for (const r of rows) {
+      const runId = text(r, "inputs", "source_id");
+      const outputs = byRun.get(runId) ?? [];
+      outputs.push({ modelId: text(r, "inputs", "destination_id"), step: integer(r, "inputs", "step") });
+      byRun.set(runId, outputs);
+    }
+  }
+  return byRun;
 }
 
 /**

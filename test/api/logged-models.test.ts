@@ -267,7 +267,7 @@ for (const backend of await backends()) {
       expect((await fetch(`${fml.url}/api/2.0/mlflow/logged-models/${id}/artifacts/files?artifact_file_path=MLmodel`)).status).toBe(404);
     });
 
-    test("runs/outputs links models to the run; runs/get shows outputs and model inputs", async () => {
+    test("runs/outputs links models to the run; runs/get shows outputs and model inputs, runs/search outputs", async () => {
       const run = (
         await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", { experiment_id: experimentId })
       ).body.run.info.run_id;
@@ -286,6 +286,13 @@ for (const backend of await backends()) {
       const after = await fml.api<{ run: Record<string, unknown> }>("GET", "runs/get", { run_id: run });
       expect(after.body.run.outputs).toEqual({ model_outputs: [{ model_id: a, step: 3 }] });
       expect(after.body.run.inputs).toEqual({ model_inputs: [{ model_id: b }] });
+      // runs/search shows the outputs but, like MLflow, not the model inputs.
+      const found = await fml.api<{ runs: Record<string, unknown>[] }>("POST", "runs/search", {
+        experiment_ids: [experimentId],
+        filter: `attributes.run_id = '${run}'`,
+      });
+      expect(found.body.runs[0]?.outputs).toEqual({ model_outputs: [{ model_id: a, step: 3 }] });
+      expect(found.body.runs[0]?.inputs).toEqual({});
 
       const unknownRun = await fml.api<ErrorJson>("POST", "runs/outputs", { run_id: "0".repeat(32), models: [] });
       expect(unknownRun.status).toBe(404);
