@@ -142,10 +142,6 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
               "about request parameters.",
           );
         }
-        const bad = experimentIds.find((id) => !/^\d+$/.test(id));
-        if (bad !== undefined) {
-          throw invalidParameter(`Invalid experiment ID '${bad}' in 'experiment_ids': it must be an integer.`);
-        }
         const filterString = p.optionalString("filter") || null;
         const datasets = p.objectList("datasets").map((d) => {
           const datasetName = d.optionalString("dataset_name");

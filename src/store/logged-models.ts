@@ -8,7 +8,7 @@
 import { MlflowError, notFound } from "../errors.ts";
 import { pyJsonDumps } from "../search/py-repr.ts";
 import { generateRunName } from "./run-names.ts";
-import { chunks } from "./common.ts";
+import { chunks, parseExperimentId } from "./common.ts";
 import type { Database, Row } from "./db/database.ts";
 import { list, sql } from "./db/sql.ts";
 import {
@@ -65,11 +65,8 @@ export class SqlLoggedModelStore {
 
   /** The experiment's artifact root, after checking it exists and is active. */
   private async activeExperimentRoot(tx: Database, experimentId: string): Promise<string> {
-    const id = /^\d+$/.test(experimentId) ? Number(experimentId) : undefined;
-    const [row] =
-      id === undefined || !Number.isSafeInteger(id)
-        ? []
-        : await tx.all(sql`SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ${id}`);
+    const id = parseExperimentId(experimentId);
+    const [row] = await tx.all(sql`SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = ${id}`);
     if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
     const stage = optionalText(row, "experiments", "lifecycle_stage") ?? "active";
     if (stage !== "active") {
@@ -169,6 +166,8 @@ export class SqlLoggedModelStore {
   }
 
   async searchLoggedModels(query: SearchLoggedModels): Promise<Page<LoggedModel>> {
+    // MLflow answers 500 to a non-integer id; here it is MLflow's invalid-parameter message.
+    query.experimentIds.forEach(parseExperimentId);
     const rows = await this.db.all(searchLoggedModelIdsSql(query, this.db.dialect));
     const ids = rows.map((r) => text(r, "logged_models", "model_id"));
     const more = ids.length > query.limit;

@@ -90,6 +90,12 @@ for (const backend of await backends()) {
       expect(unknown.status).toBe(404);
       expect(unknown.body).toEqual({ error_code: "RESOURCE_DOES_NOT_EXIST", message: "No Experiment with id=999999 exists" });
 
+      for (const bad of ["abc", "99999999999"]) {
+        const r = await fml.api<ErrorJson>("POST", "logged-models", { experiment_id: bad });
+        expect(r.status).toBe(400);
+        expect(r.body).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: `Invalid experiment ID: '${bad}'` });
+      }
+
       const missing = await fml.api<ErrorJson>("POST", "logged-models", {});
       expect(missing.status).toBe(400);
       expect(missing.body.message).toContain("'experiment_id'");
