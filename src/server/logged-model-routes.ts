@@ -184,6 +184,7 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       methods: ["PATCH"],
       path: "/mlflow/logged-models/:model_id",
       async handle(p, path) {
+        p.string("model_id"); // required as in MLflow, though the path names the model
         return { model: loggedModelJson(await models.finalizeLoggedModel(idOf(path), status(p))) };
       },
     },
@@ -215,6 +216,7 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       methods: ["POST"],
       path: "/mlflow/logged-models/:model_id/params",
       async handle(p, path) {
+        p.string("model_id"); // required as in MLflow, though the path names the model
         await models.logLoggedModelParams(idOf(path), p.tags("params"));
         return {};
       },

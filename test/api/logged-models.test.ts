@@ -170,6 +170,9 @@ for (const backend of await backends()) {
       const none = await fml.api<ErrorJson>("PATCH", `logged-models/${id}`, { model_id: id });
       expect(none.status).toBe(400);
       expect(none.body.message).toContain("'status'");
+      const noId = await fml.api<ErrorJson>("PATCH", `logged-models/${id}`, { status: "LOGGED_MODEL_READY" });
+      expect(noId.status).toBe(400);
+      expect(noId.body.message).toStartWith("Missing value for required parameter 'model_id'.");
     });
 
     test("delete is soft: hidden from get unless allow_deleted, repeatable, still taggable", async () => {
@@ -219,6 +222,9 @@ for (const backend of await backends()) {
       });
       expect(again.status).toBe(400);
       expect(again.body.error_code).toBe("BAD_REQUEST");
+      const noId = await fml.api<ErrorJson>("POST", `logged-models/${id}/params`, { params: [{ key: "d", value: "4" }] });
+      expect(noId.status).toBe(400);
+      expect(noId.body.message).toStartWith("Missing value for required parameter 'model_id'.");
       const got = await fml.api<{ model: ModelJson }>("GET", `logged-models/${id}`);
       expect(got.body.model.data.params).toEqual([
         { key: "a", value: "1" },
