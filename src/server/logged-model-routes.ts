@@ -19,6 +19,13 @@ import { parseLoggedModelFilter, parseLoggedModelOrderBy, type LoggedModelOrderB
 import { LOGGED_MODEL_STATUSES, type LoggedModel, type LoggedModelStatus } from "../store/logged-model-types.ts";
 import type { SqlLoggedModelStore } from "../store/logged-models.ts";
 import type { Tag } from "../store/types.ts";
+import {
+  validateCreateLoggedModel,
+  validateLoggedModelParams,
+  validateLoggedModelTags,
+  validateModelIdReference,
+  validatePathSegment,
+} from "../validation/logged-models.ts";
 import { download, fileJson } from "./artifact-routes.ts";
 import { jsonDouble, type Json } from "./json.ts";
 import { readParams, type Params } from "./request.ts";
@@ -113,21 +120,23 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
     });
     return { uri: model.artifactUri, store };
   };
-  const idOf = (path: Record<string, string>): string => path.model_id ?? "";
+  const idOf = (path: Record<string, string>): string => validatePathSegment("model_id", path.model_id ?? "");
 
   const endpoints: Endpoint[] = [
     {
       methods: ["POST"],
       path: "/mlflow/logged-models",
       async handle(p) {
-        const model = await models.createLoggedModel({
+        const input = {
           experimentId: p.string("experiment_id"),
           name: p.optionalString("name") || undefined,
           modelType: p.optionalString("model_type") || undefined,
           sourceRunId: p.optionalString("source_run_id") || undefined,
           params: p.tags("params"),
           tags: p.tags("tags"),
-        });
+        };
+        validateCreateLoggedModel(input);
+        const model = await models.createLoggedModel(input);
         return { model: loggedModelJson(model) };
       },
     },
@@ -200,7 +209,9 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       methods: ["PATCH"],
       path: "/mlflow/logged-models/:model_id/tags",
       async handle(p, path) {
-        await models.setLoggedModelTags(idOf(path), p.tags("tags"));
+        const tags = p.tags("tags");
+        validateLoggedModelTags(tags);
+        await models.setLoggedModelTags(idOf(path), tags);
         return {};
       },
     },
@@ -208,7 +219,7 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       methods: ["DELETE"],
       path: "/mlflow/logged-models/:model_id/tags/:tag_key",
       async handle(_p, path) {
-        await models.deleteLoggedModelTag(idOf(path), path.tag_key ?? "");
+        await models.deleteLoggedModelTag(idOf(path), validatePathSegment("tag_key", path.tag_key ?? ""));
         return {};
       },
     },
@@ -217,7 +228,9 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       path: "/mlflow/logged-models/:model_id/params",
       async handle(p, path) {
         p.string("model_id"); // required as in MLflow, though the path names the model
-        await models.logLoggedModelParams(idOf(path), p.tags("params"));
+        const params = p.tags("params");
+        validateLoggedModelParams(params);
+        await models.logLoggedModelParams(idOf(path), params);
         return {};
       },
     },
@@ -237,6 +250,7 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       async handle(p) {
         const runId = p.string("run_id");
         const outputs = p.objectList("models").map((m) => ({ modelId: m.string("model_id"), step: m.optionalInt("step") ?? 0 }));
+        outputs.forEach((o) => validateModelIdReference(o.modelId));
         await models.logOutputs(runId, outputs);
         return {};
       },
@@ -258,7 +272,7 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       const raw = p.optionalString("artifact_file_path");
       if (!raw) throw new MlflowError("BAD_REQUEST", 'Request must include the "artifact_file_path" query parameter.');
       const file = safeArtifactPath(raw);
-      const { store } = await artifactsOf(c.req.param("model_id"));
+      const { store } = await artifactsOf(validatePathSegment("model_id", c.req.param("model_id")));
       return download(store, file);
     });
   }

@@ -54,7 +54,11 @@ function clauseSql(c: LoggedModelClause, datasets: readonly DatasetFilter[], dia
     }
     case "attribute": {
       const p = c.predicate;
-      if (p.kind === "number") return compareNumber(column(c.key), p, dialect);
+      if (p.kind === "number") {
+        // A bound beyond 2^53 (1e23) is no bigint for PostgreSQL: compare as doubles then.
+        const col = Number.isSafeInteger(p.value) ? column(c.key) : sql`CAST(${column(c.key)} AS DOUBLE PRECISION)`;
+        return compareNumber(col, p, dialect);
+      }
       const col = INTEGER_COLUMNS.has(c.key) ? sql`CAST(${column(c.key)} AS TEXT)` : column(c.key);
       return p.kind === "list" ? compareList(col, p) : compareString(col, p, dialect);
     }

@@ -86,6 +86,8 @@ for (const backend of await backends()) {
       const all = (await search({})).body.models ?? [];
       const m1Created = all.find((m) => m.info.name === "m1")?.info.creation_timestamp_ms;
       expect(names(await search({ filter: `creation_time >= ${m1Created}` }))).toEqual(["M2", "m1"]);
+      expect(names(await search({ filter: "creation_time < 1e23" }))).toEqual(["M2", "m1", "m0"]);
+      expect(names(await search({ filter: "last_updated_timestamp > 1.5e300" }))).toEqual([]);
     });
 
     test("metric, param and tag filters; a model counts once however many rows match", async () => {

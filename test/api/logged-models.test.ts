@@ -396,6 +396,41 @@ for (const backend of await backends()) {
       expect(missing.body.message).toStartWith("Model json is missing mandatory fields:");
     });
 
+    test("over-long values and NUL path segments are 400s naming the field, on every database", async () => {
+      const long = (n: number) => "x".repeat(n);
+      const id = (await create({ name: "limits" })).info.model_id;
+      const cases: [string, string, object | undefined, string][] = [
+        ["POST", "logged-models", { experiment_id: experimentId, name: long(501) }, "'name'"],
+        ["POST", "logged-models", { experiment_id: experimentId, model_type: long(501) }, "'model_type'"],
+        ["POST", "logged-models", { experiment_id: experimentId, source_run_id: long(33) }, "'source_run_id'"],
+        ["POST", "logged-models", { experiment_id: experimentId, tags: [{ key: long(256), value: "v" }] }, "'tags.key'"],
+        ["PATCH", `logged-models/${id}/tags`, { tags: [{ key: long(256), value: "v" }] }, "'tags.key'"],
+        ["POST", `logged-models/${id}/params`, { model_id: id, params: [{ key: long(256), value: "v" }] }, "'params.key'"],
+        ["POST", "runs/outputs", { run_id: runId, models: [{ model_id: long(37) }] }, "'model_id'"],
+        ["POST", "runs/log-inputs", { run_id: runId, models: [{ model_id: long(37) }] }, "'model_id'"],
+        [
+          "POST",
+          "runs/log-metric",
+          { run_id: runId, key: "k", value: 1, timestamp: 1, model_id: id, dataset_digest: long(37) },
+          "Dataset digest",
+        ],
+        ["GET", "logged-models/m-%00", undefined, "'model_id'"],
+        ["DELETE", `logged-models/${id}/tags/a%00b`, undefined, "'tag_key'"],
+      ];
+      for (const [method, path, body, field] of cases) {
+        const r = await fml.api<ErrorJson>(method, path, body);
+        expect({ path, field, status: r.status, code: r.body.error_code }).toEqual({
+          path,
+          field,
+          status: 400,
+          code: "INVALID_PARAMETER_VALUE",
+        });
+        expect(r.body.message).toContain(field);
+      }
+      const nul = await fetch(`${fml.url}/ajax-api/2.0/mlflow/logged-models/m-%00/artifacts/files?artifact_file_path=MLmodel`);
+      expect(nul.status).toBe(400);
+    });
+
     test("model-versions/create from models:/m-… stores the model's location and source run", async () => {
       const model = await create({ name: "reg", source_run_id: runId });
       const id = model.info.model_id;
