@@ -7,12 +7,14 @@ import { invalidParameter } from "../errors.ts";
 import { decodePageToken } from "../search/page-token.ts";
 import type { Metric, RunStatus, TrackingStore, ViewType } from "../store/types.ts";
 import {
+  columnLimits,
   limits,
   validateArtifactLocation,
   validateBatch,
   validateDatasetInputs,
   validateExperimentName,
   validateExperimentTag,
+  validateMaxLength,
   validateMetric,
   validateParam,
   validateRunTag,
@@ -108,6 +110,7 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
         validateExperimentName(name);
         const artifactLocation = p.optionalString("artifact_location") || undefined;
         if (artifactLocation) validateArtifactLocation(artifactLocation);
+        validateMaxLength("artifact_location", artifactLocation, columnLimits.artifactLocation);
         const tags = p.tags("tags");
         tags.forEach(validateExperimentTag);
         const experimentId = await store.createExperiment({ name, artifactLocation, tags });
@@ -201,10 +204,14 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const tags = p.tags("tags");
         tags.forEach(validateRunTag);
+        const userId = p.optionalString("user_id") ?? "";
+        validateMaxLength("user_id", userId, columnLimits.userId);
+        const runName = p.optionalString("run_name") ?? "";
+        validateMaxLength("run_name", runName, columnLimits.runName);
         const run = await store.createRun({
           experimentId: p.optionalString("experiment_id") || "0",
-          userId: p.optionalString("user_id") ?? "",
-          runName: p.optionalString("run_name") ?? "",
+          userId,
+          runName,
           startTime: p.optionalInt("start_time") ?? null,
           tags,
         });
@@ -217,11 +224,9 @@ export function trackingEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const id = runId(p);
         const status = p.has("status") ? p.enumValue("status", runStatuses, "RUNNING") : undefined;
-        const info = await store.updateRun(id, {
-          status,
-          endTime: p.optionalInt("end_time"),
-          runName: p.optionalString("run_name"),
-        });
+        const runName = p.optionalString("run_name");
+        validateMaxLength("run_name", runName, columnLimits.runName);
+        const info = await store.updateRun(id, { status, endTime: p.optionalInt("end_time"), runName });
         return { run_info: runInfoJson(info) };
       },
     },

@@ -6,7 +6,7 @@
 
 import { invalidParameter, notFound } from "../errors.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
-import { chunks, INSERT_CHUNK, joinUri, keyValueColumns, lastWins, newUuid, parseExperimentId, RUN_NAME_TAG } from "./common.ts";
+import { chunks, columnLimits, INSERT_CHUNK, joinUri, keyValueColumns, lastWins, newUuid, parseExperimentId, RUN_NAME_TAG } from "./common.ts";
 import type { Database } from "./db/database.ts";
 import { bulkRows, forUpdate, inValues, join, list, raw, sql, type Sql } from "./db/sql.ts";
 import { experimentById } from "./experiments.ts";
@@ -41,6 +41,13 @@ export async function createRun(db: Database, input: CreateRun): Promise<Run> {
       throw invalidParameter(`Could not create run under non-active experiment with ID ${input.experimentId}.`);
     }
     const artifactUri = joinUri(experiment.artifactLocation, runId, "artifacts");
+    // runs.artifact_uri is VARCHAR(200): PostgreSQL cannot store a longer one.
+    if (artifactUri.length > columnLimits.runArtifactUri) {
+      throw invalidParameter(
+        `The run's artifact URI '${artifactUri}' exceeds the maximum length of ` +
+          `${columnLimits.runArtifactUri} characters; experiment ${input.experimentId} has too long an artifact location.`,
+      );
+    }
     await tx.run(sql`
       INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id,
         status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id)
