@@ -15,19 +15,42 @@ import {
   validateModelTag,
   validateVersionTag,
 } from "../validation/registry.ts";
+import { columnLimits, validateKey, validateMaxLength } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { repeated } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
 import { maxResults, pageJson, pageOffset } from "./paging.ts";
 import type { Params } from "./request.ts";
 
+/** model_versions.version is a 32-bit INTEGER in MLflow's schema on every database. */
+const MAX_VERSION = 2 ** 31 - 1;
+
 export function versionNumber(p: Params): number {
   const text = p.string("version");
   if (!/^\s*\d+\s*$/.test(text)) {
     throw invalidParameter(`Parameter 'version' must be an integer, got '${text}'.`);
   }
-  return Number(text);
+  const version = Number(text);
+  if (version > MAX_VERSION) {
+    throw invalidParameter(`Parameter 'version' must be at most ${MAX_VERSION}, got '${text.trim()}'.`);
+  }
+  return version;
 }
+
+/** A string field stored as given, refused when longer than its column. */
+function bounded(p: Params, field: string, limit: number): string | undefined {
+  const value = p.optionalString(field);
+  validateMaxLength(field, value, limit);
+  return value;
+}
+
+const modelName = (p: Params, field = "name"): string => {
+  const name = p.string(field);
+  validateMaxLength(field, name, columnLimits.registeredModelName);
+  return name;
+};
+
+const description = (p: Params): string | undefined => bounded(p, "description", columnLimits.description);
 
 /**
  * `runs` lets model-versions/create check a local source against its run's artifact directory,
@@ -42,13 +65,13 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/registered-models/create",
       async handle(p) {
-        const name = p.string("name");
+        const name = modelName(p);
         const tags = p.tags("tags");
         tags.forEach(validateModelTag);
         const model = await store.createRegisteredModel({
           name,
           tags,
-          description: p.optionalString("description"),
+          description: description(p),
         });
         return { registered_model: registeredModelJson(model) };
       },
@@ -64,7 +87,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/registered-models/rename",
       async handle(p) {
-        const model = await store.renameRegisteredModel(p.string("name"), p.string("new_name"));
+        const model = await store.renameRegisteredModel(p.string("name"), modelName(p, "new_name"));
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -72,7 +95,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["PATCH"],
       path: "/mlflow/registered-models/update",
       async handle(p) {
-        const model = await store.updateRegisteredModel(p.string("name"), p.optionalString("description"));
+        const model = await store.updateRegisteredModel(p.string("name"), description(p));
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -168,7 +191,8 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       async handle(p) {
         const name = p.string("name");
         const source = p.string("source");
-        const runId = p.optionalString("run_id") || undefined;
+        validateMaxLength("source", source, columnLimits.modelVersionSource);
+        const runId = bounded(p, "run_id", columnLimits.runId) || undefined;
         validateModelVersionSource(source, await runArtifactUri(source, runId));
         const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
@@ -176,8 +200,8 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
           name,
           source,
           runId,
-          runLink: p.optionalString("run_link") || undefined,
-          description: p.optionalString("description"),
+          runLink: bounded(p, "run_link", columnLimits.runLink) || undefined,
+          description: description(p),
           tags,
         });
         return { model_version: modelVersionJson(version) };
@@ -198,7 +222,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
         const version = await store.updateModelVersion(
           p.string("name"),
           versionNumber(p),
-          p.optionalString("description"),
+          description(p),
         );
         return { model_version: modelVersionJson(version) };
       },

@@ -5,8 +5,10 @@
 
 import type { Metric, RunStatus, TrackingStore } from "../store/types.ts";
 import {
+  columnLimits,
   limits,
   validateBatch,
+  validateMaxLength,
   validateMetric,
   validateParam,
   validateRunTag,
@@ -37,10 +39,14 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const tags = p.tags("tags");
         tags.forEach(validateRunTag);
+        const userId = p.optionalString("user_id") ?? "";
+        validateMaxLength("user_id", userId, columnLimits.userId);
+        const runName = p.optionalString("run_name") ?? "";
+        validateMaxLength("run_name", runName, columnLimits.runName);
         const run = await store.createRun({
           experimentId: p.optionalString("experiment_id") || "0",
-          userId: p.optionalString("user_id") ?? "",
-          runName: p.optionalString("run_name") ?? "",
+          userId,
+          runName,
           startTime: p.optionalInt("start_time") ?? null,
           tags,
         });
@@ -53,11 +59,9 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const id = p.runId();
         const status = p.has("status") ? p.enumValue("status", runStatuses, "RUNNING") : undefined;
-        const info = await store.updateRun(id, {
-          status,
-          endTime: p.optionalInt("end_time"),
-          runName: p.optionalString("run_name"),
-        });
+        const runName = p.optionalString("run_name");
+        validateMaxLength("run_name", runName, columnLimits.runName);
+        const info = await store.updateRun(id, { status, endTime: p.optionalInt("end_time"), runName });
         return { run_info: runInfoJson(info) };
       },
     },

@@ -2,7 +2,7 @@
  * PostgreSQL through postgres.js: a pool of `--database-pool-max` connections, prepared statements,
  * int8 columns as numbers, and the URI read the way libpq (and so MLflow) reads it. Database
  * failures become MLflow errors: a lost connection is TEMPORARILY_UNAVAILABLE (503, which MLflow
- * clients retry), a lost race on an experiment name is RESOURCE_ALREADY_EXISTS.
+ * clients retry), a lost race on an experiment or registered model name is RESOURCE_ALREADY_EXISTS.
  */
 
 import { readFileSync } from "node:fs";
@@ -215,6 +215,11 @@ function duplicateExperimentName(detail: string): string | undefined {
   return match?.[1];
 }
 
+/** `Key (workspace, name)=(default, my-model) already exists.` → `my-model` */
+function duplicateModelName(detail: string): string | undefined {
+  return /^Key \(workspace, name\)=\([^,]*, (.*)\) already exists\.?$/s.exec(detail)?.[1];
+}
+
 function translateError(error: unknown): unknown {
   if (error instanceof MlflowError || typeof error !== "object" || error === null) return error;
   const e = error as DriverError;
@@ -234,6 +239,11 @@ function translateError(error: unknown): unknown {
       "RESOURCE_ALREADY_EXISTS",
       `Experiment(name=${name}) already exists. Error: ${message}`,
     );
+  }
+  // Two models renamed to one new name at once: the second UPDATE meets the first's key.
+  if (code === "23505" && e.constraint_name === "registered_model_pk") {
+    const name = duplicateModelName(String(e.detail ?? "")) ?? "?";
+    return new MlflowError("RESOURCE_ALREADY_EXISTS", `Registered Model (name=${name}) already exists.`);
   }
   return error;
 }
