@@ -3,6 +3,7 @@
  * log to them: metrics, params, tags and batches.
  */
 
+import { invalidParameter } from "../errors.ts";
 import type { Metric, RunStatus, TrackingStore } from "../store/types.ts";
 import {
   columnLimits,
@@ -92,8 +93,15 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/search",
       async handle(p) {
+        const experimentIds = p.stringList("experiment_ids");
+        if (experimentIds.length > limits.searchRunsExperimentIds) {
+          throw invalidParameter(
+            `Invalid value for parameter 'experiment_ids': at most ${limits.searchRunsExperimentIds} ` +
+              `experiment IDs can be searched at once, got ${experimentIds.length}.`,
+          );
+        }
         const page = await store.searchRuns({
-          experimentIds: p.stringList("experiment_ids"),
+          experimentIds,
           filter: p.optionalString("filter"),
           viewType: p.enumValue("run_view_type", viewTypes, "ACTIVE_ONLY"),
           orderBy: p.stringList("order_by"),

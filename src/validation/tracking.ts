@@ -22,6 +22,8 @@ export const limits = {
   batchTotal: 1000,
   searchRunsMaxResults: 50000,
   searchExperimentsMaxResults: 50000,
+  // MLflow has no limit; PostgreSQL takes at most 65,535 bound values in one statement.
+  searchRunsExperimentIds: 10000,
 } as const;
 
 // Python's \w is Unicode-aware; \p{L}\p{N}_ plus combining marks is its closest JS spelling.
