@@ -198,7 +198,11 @@ function isTransient(code: string): boolean {
   return (
     connectionCodes.has(code) ||
     code.startsWith("08") ||
-    ["57P01", "57P02", "57P03", "53300", "40001", "40P01"].includes(code)
+    // Insufficient resources (disk full, out of memory, too many connections), and a database or
+    // login that went away under a running server: all "come back later" for the client.
+    code.startsWith("53") ||
+    code.startsWith("28") ||
+    ["57P01", "57P02", "57P03", "3D000", "40001", "40P01"].includes(code)
   );
 }
 
@@ -228,9 +232,10 @@ function translateError(error: unknown): unknown {
   if (isTransient(code)) {
     const reason = connectionCodes.has(code) ? `connection lost: ${code}` : `${message} (${code})`;
     log.warn(`database temporarily unavailable: ${reason}`);
+    // The reason may name the host, the database or a user: the log has it, the client a code.
     return new MlflowError(
       "TEMPORARILY_UNAVAILABLE",
-      `The tracking database is temporarily unavailable (${reason}); retry the request.`,
+      `The tracking database is temporarily unavailable (${code}); retry the request.`,
     );
   }
   if (code === "23505" && e.table_name === "experiments" && e.constraint_name !== "experiment_pk") {
