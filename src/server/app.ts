@@ -10,6 +10,7 @@ import { SearchError } from "../search/errors.ts";
 import type { TrackingStore } from "../store/types.ts";
 import { mlflowVersion, version } from "../version.ts";
 import { authMiddleware, type AuthOptions } from "./auth.ts";
+import { compression } from "./compression.ts";
 import { datasetEndpoints } from "./dataset-routes.ts";
 import { mountEndpoints, type Endpoint, type Routes } from "./endpoint.ts";
 import { experimentEndpoints } from "./experiment-routes.ts";
@@ -62,6 +63,7 @@ export function createApp(options: AppOptions): Hono {
   const metrics = options.metrics ?? new FmlMetrics();
   app.use(metricsMiddleware(metrics));
   if (options.auth) app.use(authMiddleware(options.auth));
+  app.use(compression());
 
   app.get("/health", (c) => c.text("OK"));
   app.get("/version", (c) => {

@@ -25,9 +25,11 @@ export interface Endpoint {
 export type Routes<S> = (store: S) => Endpoint[];
 
 function jsonResponse(body: Json): Response {
-  return new Response(JSON.stringify(body), {
-    headers: { "content-type": "application/json" },
-  });
+  const text = JSON.stringify(body);
+  // A known small length lets compression pass the body by (most answers are `{}`).
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (text.length < 4096) headers["content-length"] = String(Buffer.byteLength(text));
+  return new Response(text, { headers });
 }
 
 /** Mounts `endpoints` under every API prefix; returns them by full path, to answer 405s. */

@@ -5,8 +5,10 @@
 
 import type { TrackingStore, ViewType } from "../store/types.ts";
 import {
+  columnLimits,
   limits,
   validateArtifactLocation,
+  validateMaxLength,
   validateExperimentName,
   validateExperimentTag,
 } from "../validation/tracking.ts";
@@ -26,6 +28,7 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
         validateExperimentName(name);
         const artifactLocation = p.optionalString("artifact_location") || undefined;
         if (artifactLocation) validateArtifactLocation(artifactLocation);
+        validateMaxLength("artifact_location", artifactLocation, columnLimits.artifactLocation);
         const tags = p.tags("tags");
         tags.forEach(validateExperimentTag);
         const experimentId = await store.createExperiment({ name, artifactLocation, tags });

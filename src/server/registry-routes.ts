@@ -15,19 +15,42 @@ import {
   validateModelTag,
   validateVersionTag,
 } from "../validation/registry.ts";
+import { columnLimits, validateKey, validateMaxLength } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { repeated } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
 import { maxResults, pageJson, pageOffset } from "./paging.ts";
 import type { Params } from "./request.ts";
 
+/** model_versions.version is a 32-bit INTEGER in MLflow's schema on every database. */
+const MAX_VERSION = 2 ** 31 - 1;
+
 export function versionNumber(p: Params): number {
   const text = p.string("version");
   if (!/^\s*\d+\s*$/.test(text)) {
     throw invalidParameter(`Parameter 'version' must be an integer, got '${text}'.`);
   }
-  return Number(text);
+  const version = Number(text);
+  if (version > MAX_VERSION) {
+    throw invalidParameter(`Parameter 'version' must be at most ${MAX_VERSION}, got '${text.trim()}'.`);
+  }
+  return version;
 }
+
+/** A string field stored as given, refused when longer than its column. */
+function bounded(p: Params, field: string, limit: number): string | undefined {
+  const value = p.optionalString(field);
+  validateMaxLength(field, value, limit);
+  return value;
+}
+
+const modelName = (p: Params, field = "name"): string => {
+  const name = p.string(field);
+  validateMaxLength(field, name, columnLimits.registeredModelName);
+  return name;
+};
+
+const description = (p: Params): string | undefined => bounded(p, "description", columnLimits.description);
 
 /** MLflow 3 logged models as the registry needs them (from store/logged-models.ts). */
 export interface RegistryLoggedModels {
@@ -55,13 +78,13 @@ export function registryEndpoints(
       methods: ["POST"],
       path: "/mlflow/registered-models/create",
       async handle(p) {
-        const name = p.string("name");
+        const name = modelName(p);
         const tags = p.tags("tags");
         tags.forEach(validateModelTag);
         const model = await store.createRegisteredModel({
           name,
           tags,
-          description: p.optionalString("description"),
+          description: description(p),
         });
         return { registered_model: registeredModelJson(model) };
       },
@@ -77,7 +100,7 @@ export function registryEndpoints(
       methods: ["POST"],
       path: "/mlflow/registered-models/rename",
       async handle(p) {
-        const model = await store.renameRegisteredModel(p.string("name"), p.string("new_name"));
+        const model = await store.renameRegisteredModel(p.string("name"), modelName(p, "new_name"));
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -85,7 +108,7 @@ export function registryEndpoints(
       methods: ["PATCH"],
       path: "/mlflow/registered-models/update",
       async handle(p) {
-        const model = await store.updateRegisteredModel(p.string("name"), p.optionalString("description"));
+        const model = await store.updateRegisteredModel(p.string("name"), description(p));
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -181,15 +204,18 @@ export function registryEndpoints(
       async handle(p) {
         const name = p.string("name");
         const source = p.string("source");
-        let runId = p.optionalString("run_id") || undefined;
+        validateMaxLength("source", source, columnLimits.modelVersionSource);
+        let runId = bounded(p, "run_id", columnLimits.runId) || undefined;
         const modelId = p.optionalString("model_id") || undefined;
         // As MLflow: a `models:/m-…` source is stored where the logged model's files are, and the
         // version's run is the model's source run unless the request names one.
         const sourceModelId = LOGGED_MODEL_SOURCE.exec(source)?.[1];
-        const loggedModel = models && (sourceModelId ?? modelId) ? await models.getLoggedModel((sourceModelId ?? modelId) as string) : undefined;
+        const lookup = sourceModelId ?? modelId;
+        const loggedModel = models && lookup ? await models.getLoggedModel(lookup) : undefined;
         const storageLocation = sourceModelId ? loggedModel?.artifactUri : undefined;
         runId = runId ?? (loggedModel?.sourceRunId || undefined);
-        const allowedRoot = modelId && loggedModel && isLocalUri(source) ? loggedModel.artifactUri : await runArtifactUri(source, runId);
+        const allowedRoot =
+          modelId && loggedModel && isLocalUri(source) ? loggedModel.artifactUri : await runArtifactUri(source, runId);
         validateModelVersionSource(source, allowedRoot);
         const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
@@ -197,8 +223,8 @@ export function registryEndpoints(
           name,
           source,
           runId,
-          runLink: p.optionalString("run_link") || undefined,
-          description: p.optionalString("description"),
+          runLink: bounded(p, "run_link", columnLimits.runLink) || undefined,
+          description: description(p),
           tags,
           storageLocation,
         });
@@ -221,7 +247,7 @@ export function registryEndpoints(
         const version = await store.updateModelVersion(
           p.string("name"),
           versionNumber(p),
-          p.optionalString("description"),
+          description(p),
         );
         return { model_version: modelVersionJson(version) };
       },

@@ -3,10 +3,13 @@
  * log to them: metrics, params, tags and batches.
  */
 
+import { invalidParameter } from "../errors.ts";
 import type { Metric, RunStatus, TrackingStore } from "../store/types.ts";
 import {
+  columnLimits,
   limits,
   validateBatch,
+  validateMaxLength,
   validateMetric,
   validateParam,
   validateRunTag,
@@ -43,10 +46,14 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const tags = p.tags("tags");
         tags.forEach(validateRunTag);
+        const userId = p.optionalString("user_id") ?? "";
+        validateMaxLength("user_id", userId, columnLimits.userId);
+        const runName = p.optionalString("run_name") ?? "";
+        validateMaxLength("run_name", runName, columnLimits.runName);
         const run = await store.createRun({
           experimentId: p.optionalString("experiment_id") || "0",
-          userId: p.optionalString("user_id") ?? "",
-          runName: p.optionalString("run_name") ?? "",
+          userId,
+          runName,
           startTime: p.optionalInt("start_time") ?? null,
           tags,
         });
@@ -59,11 +66,9 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const id = p.runId();
         const status = p.has("status") ? p.enumValue("status", runStatuses, "RUNNING") : undefined;
-        const info = await store.updateRun(id, {
-          status,
-          endTime: p.optionalInt("end_time"),
-          runName: p.optionalString("run_name"),
-        });
+        const runName = p.optionalString("run_name");
+        validateMaxLength("run_name", runName, columnLimits.runName);
+        const info = await store.updateRun(id, { status, endTime: p.optionalInt("end_time"), runName });
         return { run_info: runInfoJson(info) };
       },
     },
@@ -94,8 +99,15 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/search",
       async handle(p) {
+        const experimentIds = p.stringList("experiment_ids");
+        if (experimentIds.length > limits.searchRunsExperimentIds) {
+          throw invalidParameter(
+            `Invalid value for parameter 'experiment_ids': at most ${limits.searchRunsExperimentIds} ` +
+              `experiment IDs can be searched at once, got ${experimentIds.length}.`,
+          );
+        }
         const page = await store.searchRuns({
-          experimentIds: p.stringList("experiment_ids"),
+          experimentIds,
           filter: p.optionalString("filter"),
           viewType: p.enumValue("run_view_type", viewTypes, "ACTIVE_ONLY"),
           orderBy: p.stringList("order_by"),

@@ -17,6 +17,24 @@ export const DELETED_INTERNAL = "Deleted_Internal";
 /** Rows per multi-row INSERT: well under SQLite's 32766 bound parameters at 6 columns a row. */
 export const INSERT_CHUNK = 1000;
 
+/**
+ * Widths of the schema's columns that requests write as given. Longer values are refused on every
+ * database: PostgreSQL cannot store them (a 500 with its own message), and SQLite would keep what a
+ * PostgreSQL copy of the same database could not.
+ */
+export const columnLimits = {
+  runName: 250,
+  userId: 256,
+  registeredModelName: 256,
+  description: 5000,
+  modelVersionSource: 500,
+  runLink: 500,
+  runId: 32,
+  artifactLocation: 256,
+  /** runs.artifact_uri: `<experiment location>/<run id>/artifacts`. */
+  runArtifactUri: 200,
+} as const;
+
 export const metricColumns: readonly BulkColumn[] = [
   { name: "key", pgType: "text" },
   { name: "value", pgType: "float8" },

@@ -90,6 +90,13 @@ for (const backend of await backends()) {
       expect([largest.status, largest.body.error_code]).toEqual([404, "RESOURCE_DOES_NOT_EXIST"]);
     });
 
+    test("runs/search over more than 10,000 experiment ids is refused (PostgreSQL binds at most 65,535 values)", async () => {
+      const ids = Array.from({ length: 70_000 }, (_, i) => String(i));
+      expectRefused(await server.api("POST", "runs/search", { experiment_ids: ids }), "experiment_ids");
+      const many = await server.api<{ runs?: unknown[] }>("POST", "runs/search", { experiment_ids: ids.slice(0, 10_000) });
+      expect(many.status).toBe(200);
+    });
+
     test("an over-long filter or order_by clause is refused before it is parsed", async () => {
       const filter = `params.p = '${"x".repeat(300 * 1024)}'`;
       const started = performance.now();
