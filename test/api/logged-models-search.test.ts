@@ -151,6 +151,16 @@ for (const backend of await backends()) {
       expect(names(found)).toEqual(["m3"]);
     });
 
+    test("a deleted experiment's models stay searchable and readable; new ones cannot be created there", async () => {
+      const exp = (await fml.api<{ experiment_id: string }>("POST", "experiments/create", { name: "s-deleted" })).body.experiment_id;
+      const r = await fml.api<{ model: ModelJson }>("POST", "logged-models", { experiment_id: exp, name: "kept" });
+      await fml.api("POST", "experiments/delete", { experiment_id: exp });
+      const found = await fml.api<SearchJson>("POST", "logged-models/search", { experiment_ids: [exp] });
+      expect(names(found)).toEqual(["kept"]);
+      expect((await fml.api("GET", `logged-models/${r.body.model.info.model_id}`)).status).toBe(200);
+      expect((await fml.api("POST", "logged-models", { experiment_id: exp })).status).toBe(400);
+    });
+
     test("bad filters, order_by and experiment ids are 400 INVALID_PARAMETER_VALUE naming the problem", async () => {
       const cases: [object, string][] = [
         [{ filter: "name = 'a' OR name = 'b'" }, "Expected a list of comparisons separated by 'AND'"],
