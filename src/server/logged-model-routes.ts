@@ -72,8 +72,9 @@ export function loggedModelJson(m: LoggedModel): Json {
 
 /** By name or by number; unlike MLflow (which silently stores UNSPECIFIED), anything else is refused. */
 function status(p: Params): LoggedModelStatus {
-  if (!p.has("status")) p.string("status");
   const value = p.value("status");
+  // Absent or empty: p.string throws MLflow's "Missing value for required parameter 'status'".
+  if (value === undefined || value === null || value === "") p.string("status");
   if (typeof value === "string" && (LOGGED_MODEL_STATUSES as readonly string[]).includes(value)) {
     return value as LoggedModelStatus;
   }
