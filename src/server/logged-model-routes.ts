@@ -29,7 +29,7 @@ import {
 import { download, fileJson } from "./artifact-routes.ts";
 import { jsonDouble, type Json } from "./json.ts";
 import { readParams, type Params } from "./request.ts";
-import type { Endpoint } from "./endpoint.ts";
+import { apiPrefixes, type Endpoint } from "./endpoint.ts";
 
 /** MLflow's SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT; 0 means the default too, and there is no cap. */
 const SEARCH_DEFAULT_MAX_RESULTS = 50;
@@ -276,6 +276,26 @@ export function loggedModelRoutes(deps: LoggedModelRouteDeps): { endpoints: Endp
       const { store } = await artifactsOf(validatePathSegment("model_id", c.req.param("model_id")));
       return download(store, file);
     });
+
+    // A known path asked with another method answers 405, as the app does for fixed paths (its
+    // lookup by literal path cannot see `:model_id` routes). Mounted after every real handler.
+    const methodsByPath = new Map<string, string[]>();
+    for (const e of endpoints.filter((x) => x.path.includes(":"))) {
+      methodsByPath.set(e.path, [...(methodsByPath.get(e.path) ?? []), ...e.methods]);
+    }
+    const routes = [...methodsByPath].flatMap(([path, methods]) => apiPrefixes.map((prefix) => [prefix + path, methods] as const));
+    routes.push(["/ajax-api/2.0/mlflow/logged-models/:model_id/artifacts/files", ["GET"]]);
+    for (const [route, methods] of routes) {
+      app.all(route, (c) =>
+        c.json(
+          {
+            error_code: "BAD_REQUEST",
+            message: `Method ${c.req.method} is not allowed for ${c.req.path}; use ${methods.join(" or ")}.`,
+          },
+          405,
+        ),
+      );
+    }
   }
 
   return { endpoints, mount };

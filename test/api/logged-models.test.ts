@@ -147,6 +147,17 @@ for (const backend of await backends()) {
       expect((await fml.api("GET", "logged-models/search")).status).toBe(404);
     });
 
+    test("a wrong method on a model path answers 405 naming the allowed ones", async () => {
+      const id = (await create({ name: "methods" })).info.model_id;
+      const r = await fml.api<ErrorJson>("POST", `logged-models/${id}`, {});
+      expect(r.status).toBe(405);
+      expect(r.body.message).toBe(`Method POST is not allowed for /api/2.0/mlflow/logged-models/${id}; use GET or PATCH or DELETE.`);
+      expect((await fml.api("GET", `logged-models/${id}/params`)).status).toBe(405);
+      expect((await fetch(`${fml.url}/ajax-api/2.0/mlflow/logged-models/${id}/artifacts/files`, { method: "DELETE" })).status).toBe(405);
+      // The fixed search path keeps POST; GET there is a get of the model "search".
+      expect((await fml.api("GET", "logged-models/search")).status).toBe(404);
+    });
+
     test("finalize sets the status by name or number and bumps last_updated; bad status is 400", async () => {
       const model = await create({ name: "f" });
       const id = model.info.model_id;
