@@ -58,8 +58,11 @@ export interface RegistryLoggedModels {
   addModelVersionToTag(modelId: string, name: string, version: number): Promise<void>;
 }
 
-/** `models:/m-<hex>`: a logged model, not a registered `models:/<name>/<version>`. */
-const LOGGED_MODEL_SOURCE = /^models:\/(m-[0-9a-f]+)\/?$/;
+/**
+ * `models:/<one segment>` without `@alias` names a logged model (`models:/m-…`), as MLflow's
+ * _parse_model_uri reads it; `models:/<name>/<version>` is a registered version.
+ */
+const LOGGED_MODEL_SOURCE = /^models:\/([^/@]+)$/;
 
 /**
  * `runs` lets model-versions/create check a local source against its run's artifact directory,
