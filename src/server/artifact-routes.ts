@@ -11,6 +11,7 @@ import { resolveArtifactStore } from "../artifacts/resolve.ts";
 import type { ArtifactStore, FileInfo } from "../artifacts/types.ts";
 import type { ServerConfig } from "../config.ts";
 import type { TrackingStore } from "../store/types.ts";
+import { artifactMimeType, attachmentDisposition } from "./artifact-mime.ts";
 import { apiPrefixes, type Endpoint } from "./endpoint.ts";
 import type { Json } from "./json.ts";
 import { versionNumber } from "./registry-routes.ts";
@@ -24,49 +25,6 @@ export interface ArtifactRouteDeps {
   config: Pick<ServerConfig, "artifactsDestination" | "serveArtifacts" | "s3EndpointUri">;
   /** From the model registry, once it exists; without it model-version artifacts answer 501. */
   getModelVersionDownloadUri?: (name: string, version: number) => Promise<string>;
-}
-
-const contentTypes: Record<string, string> = {
-  txt: "text/plain",
-  log: "text/plain",
-  md: "text/markdown",
-  csv: "text/csv",
-  tsv: "text/tab-separated-values",
-  json: "application/json",
-  yaml: "text/yaml",
-  yml: "text/yaml",
-  xml: "application/xml",
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  gif: "image/gif",
-  bmp: "image/bmp",
-  webp: "image/webp",
-  tif: "image/tiff",
-  tiff: "image/tiff",
-  svg: "image/svg+xml",
-  pdf: "application/pdf",
-  zip: "application/zip",
-  gz: "application/gzip",
-  tar: "application/x-tar",
-  html: "text/html",
-  htm: "text/html",
-  js: "text/javascript",
-  py: "text/x-python",
-  parquet: "application/octet-stream",
-  pkl: "application/octet-stream",
-};
-
-export function contentTypeFor(name: string): string {
-  const dot = name.lastIndexOf(".");
-  const ext = dot >= 0 ? name.slice(dot + 1).toLowerCase() : "";
-  return contentTypes[ext] ?? "application/octet-stream";
-}
-
-function contentDisposition(name: string): string {
-  if (/^[\w.-]+$/.test(name)) return `attachment; filename=${name}`;
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /** A path that names a file: the destination's root is refused (deleting it would take every experiment's artifacts). */
@@ -84,9 +42,9 @@ async function download(store: ArtifactStore, path: string): Promise<Response> {
   const name = path.slice(path.lastIndexOf("/") + 1);
   return new Response(stream, {
     headers: {
-      "content-type": contentTypeFor(name),
+      "content-type": artifactMimeType(name),
       "content-length": String(size),
-      "content-disposition": contentDisposition(name),
+      "content-disposition": attachmentDisposition(name),
       "x-content-type-options": "nosniff",
     },
   });

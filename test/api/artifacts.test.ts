@@ -95,20 +95,35 @@ for (const kind of ["local", "s3"] as Kind[]) {
       expect(await response.text()).toBe("");
     });
 
-    test("downloads carry Content-Type from the name, attachment disposition and nosniff", async () => {
-      await put(server, "headers/metrics.json", '{"a": 1}');
-      await put(server, "headers/notes.txt", "hi");
-      await put(server, "headers/MLmodel", "flavors: {}");
-      const expected: [string, string][] = [
-        ["metrics.json", "application/json"],
-        ["notes.txt", "text/plain"],
-        ["MLmodel", "application/octet-stream"],
+    test("downloads carry MLflow's Content-Type and Werkzeug's attachment disposition, and nosniff", async () => {
+      // [name, Content-Type, Content-Disposition] as MLflow 3.11's _send_artifact answers them.
+      const expected: [string, string, string][] = [
+        ["metrics.json", "text/plain", "attachment; filename=metrics.json"],
+        ["notes.txt", "text/plain", "attachment; filename=notes.txt"],
+        ["conda.yaml", "text/plain", "attachment; filename=conda.yaml"],
+        ["script.js", "text/plain", "attachment; filename=script.js"],
+        ["MLmodel", "text/plain", "attachment; filename=MLmodel"],
+        ["MLproject", "application/octet-stream", "attachment; filename=MLproject"],
+        ["README", "application/octet-stream", "attachment; filename=README"],
+        [".bashrc", "application/octet-stream", "attachment; filename=.bashrc"],
+        ["x.webp", "image/webp", "attachment; filename=x.webp"],
+        ["plot.PNG", "image/png", "attachment; filename=plot.PNG"],
+        ["page.HTML", "text/html", "attachment; filename=page.HTML"],
+        ["model.pkl", "application/octet-stream", "attachment; filename=model.pkl"],
+        ["data.csv.gz", "text/csv", "attachment; filename=data.csv.gz"],
+        ["archive.tgz", "application/x-tar", "attachment; filename=archive.tgz"],
+        ["x.gz", "application/octet-stream", "attachment; filename=x.gz"],
+        ["my file (1).txt", "text/plain", 'attachment; filename="my file (1).txt"'],
+        ['a"b.txt', "text/plain", 'attachment; filename="a\\"b.txt"'],
+        ["résumé.txt", "text/plain", "attachment; filename=resume.txt; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"],
+        ["日本.txt", "text/plain", "attachment; filename=.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"],
       ];
-      for (const [name, type] of expected) {
-        const response = await fetch(`${server.url}${proxy}/headers/${name}`);
-        expect(response.status).toBe(200);
-        expect(response.headers.get("content-type")).toBe(type);
-        expect(response.headers.get("content-disposition")).toBe(`attachment; filename=${name}`);
+      for (const [name, type, disposition] of expected) {
+        expect((await put(server, `headers/${encodeURIComponent(name)}`, "x")).status).toBe(200);
+        const response = await fetch(`${server.url}${proxy}/headers/${encodeURIComponent(name)}`);
+        expect({ name, status: response.status }).toEqual({ name, status: 200 });
+        expect({ name, type: response.headers.get("content-type") }).toEqual({ name, type });
+        expect(response.headers.get("content-disposition")).toBe(disposition);
         expect(response.headers.get("x-content-type-options")).toBe("nosniff");
         await response.arrayBuffer();
       }
