@@ -176,7 +176,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
           name,
           source,
           runId,
-          runLink: p.optionalString("run_link") || undefined,
+          runLink: p.optionalString("run_link"),
           description: p.optionalString("description"),
           tags,
         });

@@ -239,7 +239,9 @@ for (const backend of await backends()) {
       const plain = await createVersion("versioned");
       expect(plain.version).toBe("2");
       expect(plain.run_id).toBeUndefined();
-      expect(plain.description).toBeUndefined();
+      // MLflow stores and sends the unset fields as "": clients read "" rather than None.
+      expect(plain.description).toBe("");
+      expect(plain.run_link).toBe("");
       expect(plain.tags).toBeUndefined();
     });
 
