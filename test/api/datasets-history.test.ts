@@ -120,7 +120,20 @@ for (const backend of await backends()) {
       });
       expect(long.status).toBe(400);
       const ajax = await fml.api("POST", "/ajax-api/2.0/mlflow/experiments/search-datasets", { experiment_ids: [] });
-      expect(ajax.status).toBe(400);
+      expect([ajax.status, ajax.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "SearchDatasets request must specify at least one experiment_id." },
+      ]);
+      const many = await fml.api("POST", "experiments/search-datasets", {
+        experiment_ids: Array.from({ length: 21 }, (_, i) => String(i)),
+      });
+      expect([many.status, many.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "SearchDatasets request cannot specify more than 20 experiment_ids. Received 21 experiment_ids.",
+        },
+      ]);
     });
 
     test("get-history-bulk returns runs in id order, each sorted, capped in total", async () => {
@@ -221,7 +234,8 @@ for (const backend of await backends()) {
         expect((await fml.api("POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200);
         ids.push(runId);
       }
-      const ordered = ids[0]! < ids[1]! ? [ids[1]!, ids[0]!] : [ids[0]!, ids[1]!];
+      const [first, second] = ids as [string, string];
+      const ordered: [string, string] = first < second ? [second, first] : [first, second];
       const r = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
         run_ids: ordered,
         metric_key: "ten",
