@@ -50,6 +50,9 @@ async function download(store: ArtifactStore, path: string): Promise<Response> {
   });
 }
 
+const uploadTooLarge = (): MlflowError =>
+  new MlflowError("INVALID_PARAMETER_VALUE", "Artifact size is too large. Max size is 10MB.");
+
 /** Passes `body` through, failing it once more than `max` bytes went by (chunked bodies have no length). */
 function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
   let seen = 0;
@@ -58,9 +61,7 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
       transform(chunk, controller) {
         seen += chunk.byteLength;
         if (seen > max) {
-          controller.error(
-            new MlflowError("REQUEST_LIMIT_EXCEEDED", `Artifact too large for upload-artifact (over ${max} bytes)`, 413),
-          );
+          controller.error(uploadTooLarge());
         } else controller.enqueue(chunk);
       },
     }),
@@ -209,14 +210,16 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
 
     app.post("/ajax-api/2.0/mlflow/upload-artifact", async (c) => {
       const p = new URLSearchParams(new URL(c.req.url).search);
+      // MLflow's handler checks in this order, with these messages.
       const runId = p.get("run_uuid") || p.get("run_id");
+      if (!runId) throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid.");
       const rawPath = p.get("path");
-      if (!runId || !rawPath) {
-        throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid and path.");
-      }
+      if (!rawPath) throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify path.");
       const path = filePath(safeArtifactPath(rawPath));
-      if (Number(c.req.header("content-length") ?? "0") > MAX_UI_UPLOAD_BYTES) {
-        throw new MlflowError("REQUEST_LIMIT_EXCEEDED", "Artifact too large for upload-artifact", 413);
+      const length = c.req.header("content-length");
+      if (Number(length ?? "0") > MAX_UI_UPLOAD_BYTES) throw uploadTooLarge();
+      if (length === "0" || (length === undefined && c.req.raw.body === null)) {
+        throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify data.");
       }
       const { store: artifacts } = await runArtifacts(runId);
       await artifacts.write(path, limited(bodyOf(c), MAX_UI_UPLOAD_BYTES));

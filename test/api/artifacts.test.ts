@@ -284,8 +284,22 @@ for (const kind of ["local", "s3"] as Kind[]) {
       const back = await fetch(`${server.url}/get-artifact?run_id=${runId}&path=notes/readme.md`);
       expect(await back.text()).toBe("# hi");
       const tooBig = await upload("big.bin", new Uint8Array(10 * 1024 * 1024 + 1));
-      expect(tooBig.status).toBe(413);
+      expect([tooBig.status, await tooBig.json()]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "Artifact size is too large. Max size is 10MB." },
+      ]);
       expect((await upload("../escape.txt", "x")).status).toBe(400);
+      const empty = await upload("empty.txt", "");
+      expect([empty.status, await empty.json()]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "Request must specify data." },
+      ]);
+      const refused = async (query: string, message: string) => {
+        const r = await fetch(`${server.url}/ajax-api/2.0/mlflow/upload-artifact?${query}`, { method: "POST", body: "x" });
+        expect([query, r.status, await r.json()]).toEqual([query, 400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      };
+      await refused("path=a.txt", "Request must specify run_uuid.");
+      await refused(`run_uuid=${runId}`, "Request must specify path.");
     });
 
     test("model-version get-artifact answers 404 for a version that does not exist", async () => {
