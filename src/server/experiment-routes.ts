@@ -12,7 +12,7 @@ import {
 } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { experimentJson } from "./json.ts";
-import { maxResults, pageJson, pageOffset } from "./paging.ts";
+import { maxResults, pageJson, pageOffset, trackingStoreAtMost, trackingStorePositive } from "./paging.ts";
 
 export const viewTypes: readonly ViewType[] = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"];
 
@@ -40,7 +40,11 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
           viewType: p.enumValue("view_type", viewTypes, "ACTIVE_ONLY"),
           filter: p.optionalString("filter"),
           orderBy: p.stringList("order_by"),
-          maxResults: Math.max(1, maxResults(p, 1000, limits.searchExperimentsMaxResults)),
+          // MLflow refuses an absent max_results (its proto has no default); clients send 1000.
+          maxResults: maxResults(p, 1000, limits.searchExperimentsMaxResults, {
+            tooLarge: trackingStoreAtMost(limits.searchExperimentsMaxResults),
+            notPositive: trackingStorePositive,
+          }),
           offset: pageOffset(p),
         });
         return pageJson("experiments", page, experimentJson);

@@ -62,12 +62,13 @@ export function metricEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["GET"],
       path: "/mlflow/metrics/get-history",
       async handle(p) {
+        const runId = p.runId();
         const key = p.string("metric_key");
         const limit = p.optionalInt("max_results");
         const token = p.optionalString("page_token");
         // Without paging MLflow returns the whole history: stream it, however long it is.
         if (limit === undefined && !token) {
-          return streamHistory(await store.streamMetricHistory(p.runId(), key));
+          return streamHistory(await store.streamMetricHistory(runId, key));
         }
         if (limit !== undefined && limit < 1) {
           throw invalidParameter(
@@ -75,7 +76,7 @@ export function metricEndpoints(store: TrackingStore): Endpoint[] {
           );
         }
         const page = await store.getMetricHistory({
-          runId: p.runId(),
+          runId,
           key,
           maxResults: limit,
           offset: pageOffset(p),

@@ -18,7 +18,7 @@ import {
 import type { Endpoint } from "./endpoint.ts";
 import { repeated } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
-import { maxResults, pageJson, pageOffset } from "./paging.ts";
+import { maxResults, pageJson, pageOffset, refusedBySchema, registryStorePositive } from "./paging.ts";
 import type { Params } from "./request.ts";
 
 export function versionNumber(p: Params): number {
@@ -95,7 +95,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
             p,
             registryLimits.searchRegisteredModelsDefault,
             registryLimits.searchRegisteredModelsMax,
-            1,
+            { tooLarge: refusedBySchema, notPositive: registryStorePositive },
           ),
           offset: pageOffset(p),
         });
@@ -248,7 +248,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
             p,
             registryLimits.searchModelVersionsDefault,
             registryLimits.searchModelVersionsMax,
-            1,
+            { tooLarge: refusedBySchema, notPositive: registryStorePositive },
           ),
           offset: pageOffset(p),
         });

@@ -73,8 +73,11 @@ export class Params {
     return pathOf(this.location, name);
   }
 
-  /** MLflow's message for a value of the wrong JSON type, the value printed as Python sees it. */
-  private wrongType(name: string): MlflowError {
+  /**
+   * MLflow's message when a request-schema check fails (a wrong JSON type, or a bound its handler
+   * checks): the value printed as Python sees it.
+   */
+  invalidValue(name: string): MlflowError {
     let value = this.data[name];
     if (this.location.body !== undefined) {
       try {
@@ -106,7 +109,7 @@ export class Params {
   optionalString(name: string): string | undefined {
     const value = this.raw(name);
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== "string") throw this.wrongType(name);
+    if (typeof value !== "string") throw this.invalidValue(name);
     return withoutNul(this.path(name), value);
   }
 
@@ -131,7 +134,7 @@ export class Params {
     if (value === undefined || value === null || value === "") return undefined;
     if (typeof value === "number" && Number.isInteger(value)) return exactInteger(this.path(name), value);
     if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return exactInteger(this.path(name), Number(value));
-    throw this.wrongType(name);
+    throw this.invalidValue(name);
   }
 
   int(name: string): number {
@@ -145,7 +148,7 @@ export class Params {
     if (value === undefined || value === null) return undefined;
     if (typeof value === "boolean") return value;
     if (value === "true" || value === "false") return value === "true";
-    throw this.wrongType(name);
+    throw this.invalidValue(name);
   }
 
   /** A double as proto3 JSON allows it: a number, or "NaN", "Infinity", "-Infinity". */
@@ -159,16 +162,16 @@ export class Params {
       if (value === "-Infinity") return -Infinity;
       if (value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
     }
-    throw this.wrongType(name);
+    throw this.invalidValue(name);
   }
 
   stringList(name: string): string[] {
     const value = this.data[name];
     if (value === undefined || value === null) return [];
     const items = Array.isArray(value) ? value : this.source === "query" ? [value] : null;
-    if (!items) throw this.wrongType(name);
+    if (!items) throw this.invalidValue(name);
     return items.map((item) => {
-      if (typeof item !== "string") throw this.wrongType(name);
+      if (typeof item !== "string") throw this.invalidValue(name);
       return withoutNul(this.path(name), item);
     });
   }
@@ -176,10 +179,10 @@ export class Params {
   objectList(name: string): Params[] {
     const value = this.data[name];
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) throw this.wrongType(name);
+    if (!Array.isArray(value)) throw this.invalidValue(name);
     return value.map((item, index) => {
       if (typeof item !== "object" || item === null || Array.isArray(item)) {
-        throw this.wrongType(name);
+        throw this.invalidValue(name);
       }
       return this.child(item as Record<string, unknown>, name, index);
     });
@@ -188,7 +191,7 @@ export class Params {
   object(name: string): Params {
     const value = this.data[name];
     if (value === undefined || value === null) throw missing(this.path(name));
-    if (typeof value !== "object" || Array.isArray(value)) throw this.wrongType(name);
+    if (typeof value !== "object" || Array.isArray(value)) throw this.invalidValue(name);
     return this.child(value as Record<string, unknown>, name);
   }
 

@@ -14,7 +14,7 @@ import {
 import type { Endpoint } from "./endpoint.ts";
 import { viewTypes } from "./experiment-routes.ts";
 import { runInfoJson, runJson } from "./json.ts";
-import { maxResults, pageJson, pageOffset } from "./paging.ts";
+import { maxResults, pageJson, pageOffset, refusedBySchema, trackingStorePositive } from "./paging.ts";
 import type { Params } from "./request.ts";
 
 const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
@@ -29,6 +29,7 @@ function readMetric(p: Params): Metric {
   };
 }
 
+/** Each handler reads `run_id` first: MLflow's request schemas check it before the other fields. */
 export function runEndpoints(store: TrackingStore): Endpoint[] {
   return [
     {
@@ -93,7 +94,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
           filter: p.optionalString("filter"),
           viewType: p.enumValue("run_view_type", viewTypes, "ACTIVE_ONLY"),
           orderBy: p.stringList("order_by"),
-          maxResults: maxResults(p, 1000, limits.searchRunsMaxResults),
+          maxResults: maxResults(p, 1000, limits.searchRunsMaxResults, {
+            tooLarge: refusedBySchema,
+            notPositive: trackingStorePositive,
+          }),
           offset: pageOffset(p),
         });
         return pageJson("runs", page, runJson);
@@ -103,9 +107,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/log-metric",
       async handle(p) {
+        const runId = p.runId();
         const metric = readMetric(p);
         validateMetric(metric);
-        await store.logBatch(p.runId(), { metrics: [metric], params: [], tags: [] });
+        await store.logBatch(runId, { metrics: [metric], params: [], tags: [] });
         return {};
       },
     },
@@ -113,9 +118,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/log-parameter",
       async handle(p) {
+        const runId = p.runId();
         const param = p.tag();
         validateParam(param);
-        await store.logBatch(p.runId(), { metrics: [], params: [param], tags: [] });
+        await store.logBatch(runId, { metrics: [], params: [param], tags: [] });
         return {};
       },
     },
@@ -123,9 +129,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/set-tag",
       async handle(p) {
+        const runId = p.runId();
         const tag = p.tag();
         validateRunTag(tag);
-        await store.setTag(p.runId(), tag);
+        await store.setTag(runId, tag);
         return {};
       },
     },

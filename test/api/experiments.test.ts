@@ -216,10 +216,23 @@ for (const backend of await backends()) {
       expect(r.body).toEqual({});
     });
 
-    test("search refuses max_results above 50000 and a bad page token", async () => {
-      const big = await fml.api("POST", "experiments/search", { max_results: 50001 });
-      expect(big.status).toBe(400);
-      expect(big.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+    test("search refuses max_results outside 1..50000 with MLflow's messages, and a bad page token", async () => {
+      const big = await fml.api("POST", "experiments/search", { max_results: 123456789 });
+      expect([big.status, big.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid value 123456789 for parameter 'max_results' supplied. It must be at most 50000",
+        },
+      ]);
+      const zero = await fml.api("POST", "experiments/search", { max_results: 0 });
+      expect([zero.status, zero.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid value 0 for parameter 'max_results' supplied. It must be a positive integer",
+        },
+      ]);
       const token = await fml.api("POST", "experiments/search", { max_results: 10, page_token: "%%%" });
       expect(token.status).toBe(400);
       expect(token.body.error_code).toBe("INVALID_PARAMETER_VALUE");

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { backends, startFml, type FmlServer } from "../helpers/server.ts";
 
+const docs = " See the API docs for more information about request parameters.";
+
 type Kv = { key: string; value: string };
 type VersionJson = {
   name: string;
@@ -571,8 +573,19 @@ for (const backend of await backends()) {
         expectError(await searchModels({ filter: "name = 'a' OR name = 'b'" }), 400, "INVALID_PARAMETER_VALUE");
         expectError(await searchModels({ filter: "version_number = 1" }), 400, "INVALID_PARAMETER_VALUE");
         expectError(await searchModels({ order_by: ["bogus"] }), 400, "INVALID_PARAMETER_VALUE");
-        expectError(await searchModels({ max_results: 1001 }), 400, "INVALID_PARAMETER_VALUE");
-        expectError(await searchModels({ max_results: 0 }), 400, "INVALID_PARAMETER_VALUE");
+        // A query-string value is a str to MLflow's request schema, and printed quoted.
+        expectError(
+          await searchModels({ max_results: 1001 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          `Invalid value "1001" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.${docs}`,
+        );
+        expectError(
+          await searchModels({ max_results: 0 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          "Invalid value for max_results. It must be a positive integer, but got 0",
+        );
         expectError(await searchModels({ page_token: "!!!" }), 400, "INVALID_PARAMETER_VALUE");
       });
 
@@ -612,7 +625,18 @@ for (const backend of await backends()) {
         expect((await searchVersions({ filter: "name = 'none-such'" })).body).toEqual({});
         expectError(await searchVersions({ filter: "version_number = 'x'" }), 400, "INVALID_PARAMETER_VALUE");
         expectError(await searchVersions({ filter: "bogus = 'x'" }), 400, "INVALID_PARAMETER_VALUE");
-        expectError(await searchVersions({ max_results: 200001 }), 400, "INVALID_PARAMETER_VALUE");
+        expectError(
+          await searchVersions({ max_results: 200001 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          `Invalid value "200001" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.${docs}`,
+        );
+        expectError(
+          await searchVersions({ max_results: -1 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          "Invalid value for max_results. It must be a positive integer, but got -1",
+        );
       });
     });
 

@@ -26,6 +26,7 @@ type RunJson = {
 };
 
 const MAX_DOUBLE = 1.7976931348623157e308;
+const docs = " See the API docs for more information about request parameters.";
 
 for (const backend of await backends()) {
   describe(`runs [${backend}]`, () => {
@@ -245,6 +246,67 @@ for (const backend of await backends()) {
       expect(strings.status).toBe(200);
     });
 
+    test("log-parameter, set-tag and log-metric check run_id before the other fields, as MLflow does", async () => {
+      const runIdType = `Invalid value 123 for parameter 'run_id' supplied:  Hint: Value was of type 'int'.${docs}`;
+      const noRunId = `Missing value for required parameter 'run_id'.${docs}`;
+      const cases: [string, object, string][] = [
+        ["runs/log-parameter", { run_id: 123, key: "k", value: 1.5 }, runIdType],
+        ["runs/set-tag", { run_id: 123, key: "k", value: 1.5 }, runIdType],
+        ["runs/log-metric", { run_id: 123, key: "k", value: "x", timestamp: "y" }, runIdType],
+        ["runs/log-parameter", { key: "k", value: 1.5 }, noRunId],
+        ["runs/set-tag", { key: 7, value: 1.5 }, noRunId],
+        ["runs/log-metric", { key: "k" }, noRunId],
+        ["metrics/get-history", {}, noRunId],
+      ];
+      for (const [endpoint, body, message] of cases) {
+        const r = endpoint.startsWith("metrics/") ? await fml.api("GET", endpoint, body) : await fml.api("POST", endpoint, body);
+        expect({ endpoint, body, status: r.status, response: r.body }).toEqual({
+          endpoint,
+          body,
+          status: 400,
+          response: { error_code: "INVALID_PARAMETER_VALUE", message },
+        });
+      }
+      const run = await newRun();
+      // Sent as written: Python's json keeps 9.0 a float, and MLflow prints it so.
+      const floatValue = await fetch(`${fml.url}/api/2.0/mlflow/runs/log-parameter`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"run_id": "${run.info.run_id}", "key": "k", "value": 9.0}`,
+      });
+      expect(floatValue.status).toBe(400);
+      expect(await floatValue.json()).toEqual({
+        error_code: "INVALID_PARAMETER_VALUE",
+        message: `Invalid value 9.0 for parameter 'value' supplied:  Hint: Value was of type 'float'.${docs}`,
+      });
+    });
+
+    test("log-batch names a missing or mistyped field by its path, as MLflow does", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      const cases: [object, string][] = [
+        [
+          { metrics: [{ key: "m", value: 1, timestamp: 1 }, { key: "m", value: 1 }] },
+          `Missing value for required parameter 'metrics[1].timestamp'.${docs}`,
+        ],
+        [{ metrics: [{ value: 1, timestamp: 1 }] }, `Missing value for required parameter 'metrics[0].key'.${docs}`],
+        [{ params: [{ value: "v" }] }, `Missing value for required parameter 'params[0].key'.${docs}`],
+        [{ tags: [{ key: "", value: "v" }] }, `Missing value for required parameter 'tags[0].key'.${docs}`],
+        [
+          { tags: [{ key: "t", value: { "é": [1.50, 2] } }] },
+          `Invalid value {"\\u00e9":[1.5,2]} for parameter 'tags[0].value' supplied:  Hint: Value was of type 'dict'.${docs}`,
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const r = await fml.api("POST", "runs/log-batch", { run_id: id, ...body });
+        expect({ body, status: r.status, response: r.body }).toEqual({
+          body,
+          status: 400,
+          response: { error_code: "INVALID_PARAMETER_VALUE", message },
+        });
+      }
+    });
+
     test("log-batch stores params, metrics and tags together", async () => {
       const run = await newRun();
       const id = run.info.run_id;
@@ -398,8 +460,22 @@ for (const backend of await backends()) {
       const bad = await fml.api("POST", "runs/search", { experiment_ids: [eid], filter: "metrics.acc >" });
       expect(bad.status).toBe(400);
       expect(bad.body.error_code).toBe("INVALID_PARAMETER_VALUE");
-      const tooMany = await fml.api("POST", "runs/search", { experiment_ids: [eid], max_results: 50001 });
-      expect(tooMany.status).toBe(400);
+      const tooMany = await fml.api("POST", "runs/search", { experiment_ids: [eid], max_results: 123456789 });
+      expect([tooMany.status, tooMany.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: `Invalid value 123456789 for parameter 'max_results' supplied:  Hint: Value was of type 'int'.${docs}`,
+        },
+      ]);
+      const zero = await fml.api("POST", "runs/search", { experiment_ids: [eid], max_results: 0 });
+      expect([zero.status, zero.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid value 0 for parameter 'max_results' supplied. It must be a positive integer",
+        },
+      ]);
     });
 
     test("search run_view_type selects deleted runs", async () => {
