@@ -3,6 +3,7 @@
  * experiments, and set or delete their tags.
  */
 
+import { resolveUriIfLocal } from "../artifacts/locations.ts";
 import type { TrackingStore, ViewType } from "../store/types.ts";
 import {
   limits,
@@ -24,7 +25,10 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const name = p.string("name");
         validateExperimentName(name);
-        const artifactLocation = p.optionalString("artifact_location") || undefined;
+        const requested = p.optionalString("artifact_location") || undefined;
+        if (requested) validateArtifactLocation(requested);
+        const artifactLocation = requested && resolveUriIfLocal(requested);
+        // MLflow checks the length of the resolved location.
         if (artifactLocation) validateArtifactLocation(artifactLocation);
         const tags = p.tags("tags");
         tags.forEach(validateExperimentTag);

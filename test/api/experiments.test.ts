@@ -4,6 +4,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { realpathSync } from "node:fs";
 import { backends, startFml, type FmlServer } from "../helpers/server.ts";
 
 type Experiment = {
@@ -63,6 +64,39 @@ for (const backend of await backends()) {
       const id = await create("explicit-location", { artifact_location: "s3://bucket/somewhere" });
       const r = await fml.api<{ experiment: Experiment }>("GET", "experiments/get", { experiment_id: id });
       expect(r.body.experiment.artifact_location).toBe("s3://bucket/somewhere");
+    });
+
+    test("a relative artifact_location is resolved against the server's working directory, as MLflow does", async () => {
+      const cwd = realpathSync(fml.dir);
+      const cases: [string, string][] = [
+        ["my_location", `${cwd}/my_location`],
+        ["./nested//dir/", `${cwd}/nested/dir`],
+        ["file:relative/x", `file://${cwd}/relative/x`],
+        ["/absolute/kept", "/absolute/kept"],
+        ["file:///absolute/kept", "file:///absolute/kept"],
+      ];
+      for (const [i, [given, stored]] of cases.entries()) {
+        const id = await create(`relative-${i}`, { artifact_location: given });
+        const r = await fml.api<{ experiment: Experiment }>("GET", "experiments/get", { experiment_id: id });
+        expect([given, r.body.experiment.artifact_location]).toEqual([given, stored]);
+      }
+    });
+
+    test("a float artifact_location is printed as Python prints it", async () => {
+      const r = await fetch(`${fml.url}/api/2.0/mlflow/experiments/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"name": "float-location", "artifact_location": 9.0}',
+      });
+      expect([r.status, await r.json()]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message:
+            "Invalid value 9.0 for parameter 'artifact_location' supplied:  Hint: Value was of type 'float'. " +
+            "See the API docs for more information about request parameters.",
+        },
+      ]);
     });
 
     test("create with a taken name is 400 RESOURCE_ALREADY_EXISTS", async () => {
