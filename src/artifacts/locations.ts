@@ -76,7 +76,8 @@ export function validateArtifactLocation(location: string, field = "artifact_loc
   if (location.length > MAX_ARTIFACT_LOCATION_LENGTH) {
     throw invalidParameter(
       `Invalid artifact path length. The length of the artifact path cannot be greater than ` +
-        `${MAX_ARTIFACT_LOCATION_LENGTH} characters.`,
+        `${MAX_ARTIFACT_LOCATION_LENGTH} characters. To configure this limit, please set the ` +
+        "MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH environment variable.",
     );
   }
   const parts = splitUri(location);

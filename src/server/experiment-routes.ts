@@ -100,9 +100,11 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/experiments/set-experiment-tag",
       async handle(p) {
+        // experiment_id first, as MLflow's request schema checks it.
+        const experimentId = p.string("experiment_id");
         const tag = p.tag();
         validateExperimentTag(tag);
-        await store.setExperimentTag(p.string("experiment_id"), tag);
+        await store.setExperimentTag(experimentId, tag);
         return {};
       },
     },

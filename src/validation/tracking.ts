@@ -125,9 +125,7 @@ export function validateBatch(batch: LogBatch): void {
 
 export function validateExperimentName(name: string): void {
   if (name.length > limits.experimentName) {
-    throw invalidParameter(
-      `Experiment name exceeds the maximum length of ${limits.experimentName} characters`,
-    );
+    throw invalidParameter(`'name' exceeds the maximum length of ${limits.experimentName} characters`);
   }
 }
 

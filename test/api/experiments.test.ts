@@ -82,6 +82,31 @@ for (const backend of await backends()) {
       }
     });
 
+    test("over-long names and locations and a missing experiment_id answer MLflow's messages", async () => {
+      const refused = async (path: string, body: object, message: string) => {
+        const r = await fml.api("POST", path, body);
+        expect([path, r.status, r.body]).toEqual([path, 400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      };
+      await refused("experiments/create", { name: "n".repeat(501) }, "'name' exceeds the maximum length of 500 characters");
+      const id = await create("long-rename");
+      await refused(
+        "experiments/update",
+        { experiment_id: id, new_name: "n".repeat(501) },
+        "'name' exceeds the maximum length of 500 characters",
+      );
+      await refused(
+        "experiments/create",
+        { name: "long-location", artifact_location: `s3://bucket/${"x".repeat(2048)}` },
+        "Invalid artifact path length. The length of the artifact path cannot be greater than 2048 characters. " +
+          "To configure this limit, please set the MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH environment variable.",
+      );
+      await refused(
+        "experiments/set-experiment-tag",
+        { key: "", value: 1 },
+        "Missing value for required parameter 'experiment_id'. See the API docs for more information about request parameters.",
+      );
+    });
+
     test("a float artifact_location is printed as Python prints it", async () => {
       const r = await fetch(`${fml.url}/api/2.0/mlflow/experiments/create`, {
         method: "POST",
