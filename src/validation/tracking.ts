@@ -156,20 +156,21 @@ export function validateDatasetInputs(inputs: readonly DatasetInput[]): void {
       `A request can contain at most ${datasetLimits.datasetsPerRequest} datasets. Got ${inputs.length} datasets.`,
     );
   }
-  const check = (what: string, value: string | null, limit: number): void => {
+  // MLflow's exceeds_maximum_length, which names the field alone.
+  const check = (field: string, value: string | null, limit: number): void => {
     if (value !== null && value.length > limit) {
-      throw invalidParameter(`${what} exceeds the maximum length of ${limit}`);
+      throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters`);
     }
   };
   for (const { dataset, tags } of inputs) {
-    check("Dataset name", dataset.name, datasetLimits.name);
-    check("Dataset digest", dataset.digest, datasetLimits.digest);
-    check("Dataset source", dataset.source, datasetLimits.source);
-    check("Dataset schema", dataset.schema, datasetLimits.schema);
-    check("Dataset profile", dataset.profile, datasetLimits.profile);
+    check("name", dataset.name, datasetLimits.name);
+    check("digest", dataset.digest, datasetLimits.digest);
+    check("source", dataset.source, datasetLimits.source);
+    check("schema", dataset.schema, datasetLimits.schema);
+    check("profile", dataset.profile, datasetLimits.profile);
     for (const tag of tags) {
-      check("Input tag key", tag.key, datasetLimits.inputTagKey);
-      check("Input tag value", tag.value, datasetLimits.inputTagValue);
+      check("key", tag.key, datasetLimits.inputTagKey);
+      check("value", tag.value, datasetLimits.inputTagValue);
     }
   }
 }

@@ -118,7 +118,18 @@ for (const backend of await backends()) {
         run_id: runs[0],
         datasets: [{ dataset: { ...iris, digest: "x".repeat(37) } }],
       });
-      expect(long.status).toBe(400);
+      expect([long.status, long.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "'digest' exceeds the maximum length of 36 characters" },
+      ]);
+      const longTag = await fml.api("POST", "runs/log-inputs", {
+        run_id: runs[0],
+        datasets: [{ dataset: iris, tags: [{ key: "k", value: "v".repeat(501) }] }],
+      });
+      expect([longTag.status, longTag.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "'value' exceeds the maximum length of 500 characters" },
+      ]);
       const ajax = await fml.api("POST", "/ajax-api/2.0/mlflow/experiments/search-datasets", { experiment_ids: [] });
       expect([ajax.status, ajax.body]).toEqual([
         400,
