@@ -36,15 +36,14 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/create",
       async handle(p) {
+        // MLflow's request schema checks experiment_id, start_time and run_name before any tag.
+        const experimentId = p.optionalString("experiment_id") || "0";
+        const startTime = p.optionalInt("start_time") ?? null;
+        const runName = p.optionalString("run_name") ?? "";
+        const userId = p.optionalString("user_id") ?? "";
         const tags = p.tags("tags");
         tags.forEach(validateRunTag);
-        const run = await store.createRun({
-          experimentId: p.optionalString("experiment_id") || "0",
-          userId: p.optionalString("user_id") ?? "",
-          runName: p.optionalString("run_name") ?? "",
-          startTime: p.optionalInt("start_time") ?? null,
-          tags,
-        });
+        const run = await store.createRun({ experimentId, userId, runName, startTime, tags });
         return { run: runJson(run) };
       },
     },
@@ -52,13 +51,11 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/update",
       async handle(p) {
+        // In the order of MLflow's request schema.
         const id = p.runId();
+        const endTime = p.optionalInt("end_time");
         const status = p.has("status") ? p.enumValue("status", runStatuses, "RUNNING") : undefined;
-        const info = await store.updateRun(id, {
-          status,
-          endTime: p.optionalInt("end_time"),
-          runName: p.optionalString("run_name"),
-        });
+        const info = await store.updateRun(id, { status, endTime, runName: p.optionalString("run_name") });
         return { run_info: runInfoJson(info) };
       },
     },

@@ -246,7 +246,7 @@ for (const backend of await backends()) {
       expect(strings.status).toBe(200);
     });
 
-    test("log-parameter, set-tag and log-metric check run_id before the other fields, as MLflow does", async () => {
+    test("each run endpoint checks its fields in the order of MLflow's request schema, run_id first", async () => {
       const runIdType = `Invalid value 123 for parameter 'run_id' supplied:  Hint: Value was of type 'int'.${docs}`;
       const noRunId = `Missing value for required parameter 'run_id'.${docs}`;
       const cases: [string, object, string][] = [
@@ -257,6 +257,16 @@ for (const backend of await backends()) {
         ["runs/set-tag", { key: 7, value: 1.5 }, noRunId],
         ["runs/log-metric", { key: "k" }, noRunId],
         ["metrics/get-history", {}, noRunId],
+        [
+          "runs/create",
+          { start_time: "soon", tags: [{ key: "../bad", value: "v" }] },
+          `Invalid value "soon" for parameter 'start_time' supplied:  Hint: Value was of type 'str'.${docs}`,
+        ],
+        [
+          "runs/update",
+          { run_id: "0".repeat(32), end_time: 1.5, status: "BOGUS" },
+          `Invalid value 1.5 for parameter 'end_time' supplied:  Hint: Value was of type 'float'.${docs}`,
+        ],
       ];
       for (const [endpoint, body, message] of cases) {
         const r = endpoint.startsWith("metrics/") ? await fml.api("GET", endpoint, body) : await fml.api("POST", endpoint, body);
