@@ -44,12 +44,9 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       async handle(p) {
         const name = p.string("name");
         const tags = p.tags("tags");
+        const description = p.optionalString("description");
         tags.forEach(validateModelTag);
-        const model = await store.createRegisteredModel({
-          name,
-          tags,
-          description: p.optionalString("description"),
-        });
+        const model = await store.createRegisteredModel({ name, tags, description });
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -116,9 +113,11 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/registered-models/set-tag",
       async handle(p) {
+        // name first, as MLflow's request schema checks it.
+        const name = p.string("name");
         const tag = p.tag();
         validateModelTag(tag);
-        await store.setRegisteredModelTag(p.string("name"), tag);
+        await store.setRegisteredModelTag(name, tag);
         return {};
       },
     },
@@ -166,20 +165,16 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/model-versions/create",
       async handle(p) {
+        // MLflow reads every field (its request schema), then checks the source, then the tags.
         const name = p.string("name");
         const source = p.string("source");
         const runId = p.optionalString("run_id") || undefined;
-        validateModelVersionSource(source, await runArtifactUri(source, runId));
         const tags = p.tags("tags");
+        const runLink = p.optionalString("run_link");
+        const description = p.optionalString("description");
+        validateModelVersionSource(source, await runArtifactUri(source, runId));
         tags.forEach(validateVersionTag);
-        const version = await store.createModelVersion({
-          name,
-          source,
-          runId,
-          runLink: p.optionalString("run_link"),
-          description: p.optionalString("description"),
-          tags,
-        });
+        const version = await store.createModelVersion({ name, source, runId, runLink, description, tags });
         return { model_version: modelVersionJson(version) };
       },
     },
@@ -267,9 +262,12 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/model-versions/set-tag",
       async handle(p) {
+        // name and version first, as MLflow's request schema checks them.
+        const name = p.string("name");
+        const version = versionNumber(p);
         const tag = p.tag();
         validateVersionTag(tag);
-        await store.setModelVersionTag(p.string("name"), versionNumber(p), tag);
+        await store.setModelVersionTag(name, version, tag);
         return {};
       },
     },

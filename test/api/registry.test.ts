@@ -394,6 +394,35 @@ for (const backend of await backends()) {
       expect(uri.body).toEqual({ artifact_uri: "s3://bucket/path/model" });
     });
 
+    test("registry endpoints check their fields in the order of MLflow's request schemas", async () => {
+      const missingName = `Missing value for required parameter 'name'.${docs}`;
+      const cases: [string, string, object, string][] = [
+        ["POST", "registered-models/set-tag", { key: 5, value: 1.5 }, missingName],
+        ["POST", "model-versions/set-tag", { key: "", value: 1 }, missingName],
+        [
+          "POST",
+          "model-versions/set-tag",
+          { name: "m", key: 5 },
+          `Missing value for required parameter 'version'.${docs}`,
+        ],
+        [
+          "POST",
+          "registered-models/create",
+          { name: "order", tags: [{ key: "../x", value: "v" }], description: 7 },
+          `Invalid value 7 for parameter 'description' supplied:  Hint: Value was of type 'int'.${docs}`,
+        ],
+        [
+          "POST",
+          "model-versions/create",
+          { name: "order", source: "/etc", run_link: ["x"] },
+          `Invalid value ["x"] for parameter 'run_link' supplied:  Hint: Value was of type 'list'.${docs}`,
+        ],
+      ];
+      for (const [method, path, body, message] of cases) {
+        expectError(await fml.api(method, path, body), 400, "INVALID_PARAMETER_VALUE", message);
+      }
+    });
+
     test("model-versions/set-tag and delete-tag", async () => {
       await createModel("vtags");
       await createVersion("vtags");
