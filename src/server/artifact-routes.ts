@@ -36,15 +36,23 @@ function filePath(path: string): string {
 /** The request's body, or an empty stream for a bodyless upload. */
 const bodyOf = (c: Context): ReadableStream<Uint8Array> => c.req.raw.body ?? new Blob([]).stream();
 
-async function download(store: ArtifactStore, path: string): Promise<Response> {
+/**
+ * How MLflow names the file: the UI's get-artifact routes go through Werkzeug's `send_file`
+ * (`"my file.txt"` quoted), the proxy writes `attachment; filename=<name>` as it is. A non-ASCII
+ * name, which a header cannot carry as it is, gets `send_file`'s form on both.
+ */
+type Disposition = "send_file" | "proxy";
+
+async function download(store: ArtifactStore, path: string, disposition: Disposition): Promise<Response> {
   filePath(path);
   const { stream, size } = await store.read(path);
   const name = path.slice(path.lastIndexOf("/") + 1);
+  const raw = disposition === "proxy" && /^[\x20-\x7e]*$/.test(name);
   return new Response(stream, {
     headers: {
       "content-type": artifactMimeType(name),
       "content-length": String(size),
-      "content-disposition": attachmentDisposition(name),
+      "content-disposition": raw ? `attachment; filename=${name}` : attachmentDisposition(name),
       "x-content-type-options": "nosniff",
     },
   });
@@ -126,7 +134,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
     );
     app.get(
       `${base}/artifacts/*`,
-      guard(async (c) => download(destination(), pathAfter(c, "/mlflow-artifacts/artifacts/"))),
+      guard(async (c) => download(destination(), pathAfter(c, "/mlflow-artifacts/artifacts/"), "proxy")),
     );
     app.put(
       `${base}/artifacts/*`,
@@ -194,8 +202,10 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
 
     app.get("/get-artifact", async (c) => {
       const p = await readParams(c);
+      // The path is checked before the run is looked up, as MLflow's handler does.
+      const path = safeArtifactPath(p.string("path"));
       const { store: artifacts } = await runArtifacts(p.runId());
-      return download(artifacts, safeArtifactPath(p.string("path")));
+      return download(artifacts, path, "send_file");
     });
 
     app.get("/model-versions/get-artifact", async (c) => {
@@ -205,7 +215,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       }
       const path = safeArtifactPath(p.string("path"));
       const uri = await deps.getModelVersionDownloadUri(p.string("name"), versionNumber(p));
-      return download(storeFor(uri), path);
+      return download(storeFor(uri), path, "send_file");
     });
 
     app.post("/ajax-api/2.0/mlflow/upload-artifact", async (c) => {

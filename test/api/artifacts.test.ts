@@ -113,8 +113,9 @@ for (const kind of ["local", "s3"] as Kind[]) {
         ["data.csv.gz", "text/csv", "attachment; filename=data.csv.gz"],
         ["archive.tgz", "application/x-tar", "attachment; filename=archive.tgz"],
         ["x.gz", "application/octet-stream", "attachment; filename=x.gz"],
-        ["my file (1).txt", "text/plain", 'attachment; filename="my file (1).txt"'],
-        ['a"b.txt', "text/plain", 'attachment; filename="a\\"b.txt"'],
+        // The proxy writes the name as it is; get-artifact's send_file quotes it (below).
+        ["my file (1).txt", "text/plain", "attachment; filename=my file (1).txt"],
+        ['a"b.txt', "text/plain", 'attachment; filename=a"b.txt'],
         ["résumé.txt", "text/plain", "attachment; filename=resume.txt; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"],
         ["日本.txt", "text/plain", "attachment; filename=.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"],
       ];
@@ -125,6 +126,22 @@ for (const kind of ["local", "s3"] as Kind[]) {
         expect({ name, type: response.headers.get("content-type") }).toEqual({ name, type });
         expect(response.headers.get("content-disposition")).toBe(disposition);
         expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+        await response.arrayBuffer();
+      }
+    });
+
+    test("get-artifact names the file as Werkzeug's send_file does", async () => {
+      const { runId } = await createRun(server);
+      const expected: [string, string][] = [
+        ["plot.png", "attachment; filename=plot.png"],
+        ["my file (1).txt", 'attachment; filename="my file (1).txt"'],
+        ['a"b.txt', 'attachment; filename="a\\"b.txt"'],
+        ["résumé.txt", "attachment; filename=resume.txt; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"],
+      ];
+      for (const [name, disposition] of expected) {
+        await put(server, `0/${runId}/artifacts/${encodeURIComponent(name)}`, "x");
+        const response = await fetch(`${server.url}/get-artifact?run_id=${runId}&path=${encodeURIComponent(name)}`);
+        expect([name, response.status, response.headers.get("content-disposition")]).toEqual([name, 200, disposition]);
         await response.arrayBuffer();
       }
     });
@@ -259,6 +276,8 @@ for (const kind of ["local", "s3"] as Kind[]) {
         ["GET", `/get-artifact?run_id=${runId}&path=../../../../etc/passwd`],
         ["GET", `/get-artifact?run_id=${runId}&path=..%5C..%5Cx`],
         ["GET", `/get-artifact?run_id=${runId}&path=file:///etc/passwd`],
+        // Checked before the run is looked up, as MLflow does.
+        ["GET", `/get-artifact?run_id=${"f".repeat(32)}&path=../x`],
       ];
       for (const [method, path] of attempts) {
         const response = await fetch(server.url + path, { method, body: method === "PUT" ? "x" : undefined });
