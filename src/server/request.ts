@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { invalidParameter, MlflowError } from "../errors.ts";
 import type { Tag } from "../store/types.ts";
-import { parseWithFloats, pythonJson, pythonTypeName } from "./python-json.ts";
+import { parseWithFloats, pythonJson, pythonTypeName } from "../validation/python-json.ts";
 
 /** JSON request bodies above this are refused; 1000 metrics take well under 200 KB. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;

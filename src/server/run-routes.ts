@@ -42,7 +42,7 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
         const runName = p.optionalString("run_name") ?? "";
         const userId = p.optionalString("user_id") ?? "";
         const tags = p.tags("tags");
-        tags.forEach(validateRunTag);
+        for (const tag of tags) validateRunTag(tag);
         const run = await store.createRun({ experimentId, userId, runName, startTime, tags });
         return { run: runJson(run) };
       },

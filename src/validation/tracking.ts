@@ -5,6 +5,8 @@
 
 import { invalidParameter } from "../errors.ts";
 import type { DatasetInput, LogBatch, Metric, Tag } from "../store/types.ts";
+import { exceedsMaximumLength, invalidValue, jsonPath, pythonRepr, validateName } from "./names.ts";
+import { pythonFloat } from "./python-json.ts";
 
 export const limits = {
   entityKey: 250,
@@ -20,78 +22,62 @@ export const limits = {
   searchExperimentsMaxResults: 50000,
 } as const;
 
-// Python's \w is Unicode-aware; \p{L}\p{N}_ plus combining marks is its closest JS spelling.
-const keyPattern = /^[\p{L}\p{N}\p{M}_/.\- :]*$/u;
-
-function isPathUnsafe(key: string): boolean {
-  if (key === "." || key.startsWith("/") || key.startsWith("..")) return true;
-  if (key.endsWith("/") || key.includes("//")) return true;
-  return key.split("/").some((part) => part === "." || part === "..");
+/** A metric, param or tag name: MLflow's characters, and its own normal path. */
+export function validateKey(key: string, path: string): void {
+  validateName(key, path);
 }
 
-export type EntityKind = "metric" | "param" | "tag";
-
-export function validateKey(kind: EntityKind, key: string): void {
-  if (!keyPattern.test(key) || isPathUnsafe(key)) {
-    throw invalidParameter(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), ` +
-        "dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).",
-    );
-  }
-  if (key.length > limits.entityKey) {
-    throw invalidParameter(
-      `${capitalize(kind)} '${key.slice(0, 50)}...' had length ${key.length}, which exceeded ` +
-        `length limit of ${limits.entityKey}`,
-    );
-  }
+function checkLength(path: string, value: string, limit: number): void {
+  if (value.length > limit) throw exceedsMaximumLength(path, limit);
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/** `_validate_param`; an over-long value is refused where MLflow may truncate it (see README). */
+export function validateParam(param: Tag, path = ""): void {
+  validateKey(param.key, jsonPath(path, "key"));
+  checkLength("Param key", param.key, limits.entityKey);
+  checkLength("Param value", param.value, limits.paramValue);
 }
 
-function validateLength(what: string, key: string, value: string, limit: number): void {
-  if (value.length > limit) {
-    throw invalidParameter(
-      `${what} value '${value.slice(0, 50)}...' for key '${key}' had length ${value.length}, ` +
-        `which exceeded length limit of ${limit}`,
-    );
-  }
-}
-
-export function validateParam(param: Tag): void {
-  validateKey("param", param.key);
-  validateLength("Param", param.key, param.value, limits.paramValue);
-}
-
-export function validateRunTag(tag: Tag): void {
-  validateKey("tag", tag.key);
-  validateLength("Tag", tag.key, tag.value, limits.runTagValue);
+/** `_validate_tag`, whose lengths name the field by path. */
+export function validateRunTag(tag: Tag, path = ""): void {
+  validateKey(tag.key, jsonPath(path, "key"));
+  checkLength(jsonPath(path, "key"), tag.key, limits.entityKey);
+  checkLength(jsonPath(path, "value"), tag.value, limits.runTagValue);
 }
 
 export function validateExperimentTag(tag: Tag): void {
-  validateKey("tag", tag.key);
-  validateLength("Tag", tag.key, tag.value, limits.experimentTagValue);
+  validateKey(tag.key, "key");
+  checkLength("key", tag.key, limits.entityKey);
+  checkLength("value", tag.value, limits.experimentTagValue);
 }
 
-export function validateMetric(metric: Metric): void {
-  validateKey("metric", metric.key);
-  if (!Number.isInteger(metric.timestamp)) {
-    throw invalidParameter(
-      `Got invalid timestamp ${metric.timestamp} for metric '${metric.key}' (value=${metric.value}). ` +
-        "Timestamp must be a nonnegative long (64-bit integer)",
-    );
-  }
-  if (!Number.isInteger(metric.step)) {
-    throw invalidParameter(
-      `Got invalid step ${metric.step} for metric '${metric.key}' (value=${metric.value}). ` +
-        "Step must be a valid long (64-bit integer).",
-    );
-  }
+/** Python's `str(float)`, as MLflow's messages print a metric value. */
+function pythonStr(value: number): string {
+  if (Number.isNaN(value)) return "nan";
+  if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+  return pythonFloat(value);
 }
 
+/** `_validate_metric`: the name, a nonnegative timestamp, then the name's length. */
+export function validateMetric(metric: Metric, path = ""): void {
+  validateKey(metric.key, jsonPath(path, "name"));
+  if (metric.timestamp < 0) {
+    throw invalidValue(
+      jsonPath(path, "timestamp"),
+      metric.timestamp,
+      `metric '${metric.key}' (value=${pythonStr(metric.value)}). ` +
+        "Timestamp must be a nonnegative long (64-bit integer) ",
+    );
+  }
+  checkLength("Metric name", metric.key, limits.entityKey);
+}
+
+/** `log_batch`'s order: every entity, then the batch limits, then duplicate param keys. */
 export function validateBatch(batch: LogBatch): void {
   const { metrics, params, tags } = batch;
+  metrics.forEach((metric, i) => validateMetric(metric, `metrics[${i}]`));
+  params.forEach((param, i) => validateParam(param, `params[${i}]`));
+  tags.forEach((tag, i) => validateRunTag(tag, `tags[${i}]`));
   const over = (what: string, n: number, limit: number): void => {
     if (n > limit) {
       throw invalidParameter(
@@ -103,18 +89,9 @@ export function validateBatch(batch: LogBatch): void {
   over("metrics", metrics.length, limits.batchMetrics);
   over("params", params.length, limits.batchParams);
   over("tags", tags.length, limits.batchTags);
-  const total = metrics.length + params.length + tags.length;
-  if (total > limits.batchTotal) {
-    throw invalidParameter(
-      `A batch logging request can contain at most ${limits.batchTotal} metrics, params, and tags ` +
-        `in total. Got ${total} entities.`,
-    );
-  }
-  metrics.forEach(validateMetric);
-  params.forEach(validateParam);
-  tags.forEach(validateRunTag);
+  over("metrics, params, and tags", metrics.length + params.length + tags.length, limits.batchTotal);
   const seen = new Set<string>();
-  const dupes = params.filter((p) => seen.has(p.key) || !seen.add(p.key)).map((p) => `'${p.key}'`);
+  const dupes = params.filter((p) => seen.has(p.key) || !seen.add(p.key)).map((p) => pythonRepr(p.key));
   if (dupes.length > 0) {
     throw invalidParameter(
       `Duplicate parameter keys have been submitted: [${dupes.join(", ")}]. Please ensure the ` +

@@ -230,11 +230,26 @@ for (const backend of await backends()) {
       expect(missing.status).toBe(404);
     });
 
-    test("an invalid tag key is refused", async () => {
+    test("an invalid or over-long tag is refused with MLflow 3.11's messages", async () => {
       const id = await create("bad-tag");
-      const r = await fml.api("POST", "experiments/set-experiment-tag", { experiment_id: id, key: "a//b", value: "v" });
-      expect(r.status).toBe(400);
-      expect(String(r.body.message)).toContain("Invalid tag name: 'a//b'");
+      const cases: [object, string][] = [
+        [
+          { key: "a//b", value: "v" },
+          `Invalid value "a//b" for parameter 'key' supplied: Names may be treated as files in certain cases, ` +
+            "and must not resolve to other names when treated as such. This name would resolve to 'a/b'",
+        ],
+        [
+          { key: "a$b", value: "v" },
+          `Invalid value "a$b" for parameter 'key' supplied: Names may only contain alphanumerics, underscores (_), ` +
+            "dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).",
+        ],
+        [{ key: "k".repeat(251), value: "v" }, "'key' exceeds the maximum length of 250 characters"],
+        [{ key: "k", value: "v".repeat(5001) }, "'value' exceeds the maximum length of 5000 characters"],
+      ];
+      for (const [tag, message] of cases) {
+        const r = await fml.api("POST", "experiments/set-experiment-tag", { experiment_id: id, ...tag });
+        expect([r.status, r.body]).toEqual([400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      }
     });
 
     test("search pages through every active experiment with next_page_token", async () => {

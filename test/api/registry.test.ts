@@ -211,7 +211,9 @@ for (const backend of await backends()) {
       expectError(await fml.api("DELETE", "registered-models/delete-tag", { name: "nope", key: "k" }), 404, "RESOURCE_DOES_NOT_EXIST");
       expectError(await fml.api("POST", "registered-models/set-tag", { name: "tagged", key: "../x", value: "v" }), 400, "INVALID_PARAMETER_VALUE");
       const long = await fml.api("POST", "registered-models/set-tag", { name: "tagged", key: "big", value: "x".repeat(5001) });
-      expectError(long, 400, "INVALID_PARAMETER_VALUE");
+      expectError(long, 400, "INVALID_PARAMETER_VALUE", "'value' exceeds the maximum length of 5000 characters");
+      const longKey = await fml.api("POST", "registered-models/set-tag", { name: "tagged", key: "k".repeat(251), value: "v" });
+      expectError(longKey, 400, "INVALID_PARAMETER_VALUE", "'key' exceeds the maximum length of 250 characters");
     });
 
     // ------------------------------------------------------------------ model versions

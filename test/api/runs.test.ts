@@ -241,7 +241,16 @@ for (const backend of await backends()) {
       expect(boolValue.status).toBe(400);
       const badKey = await fml.api("POST", "runs/log-metric", { run_id: id, key: "../x", value: 1, timestamp: 1 });
       expect(badKey.status).toBe(400);
-      expect(String(badKey.body.message)).toContain("Invalid metric name");
+      expect(badKey.body.message).toBe(
+        `Invalid value "../x" for parameter 'name' supplied: Names may be treated as files in certain cases, ` +
+          "and must not resolve to other names when treated as such. This name would resolve to '../x'",
+      );
+      const negative = await fml.api("POST", "runs/log-metric", { run_id: id, key: "m", value: 1, timestamp: -1 });
+      expect([negative.status, negative.body.message]).toEqual([
+        400,
+        "Invalid value -1 for parameter 'timestamp' supplied: metric 'm' (value=1.0). " +
+          "Timestamp must be a nonnegative long (64-bit integer) ",
+      ]);
       const strings = await fml.api("POST", "runs/log-metric", { run_id: id, key: "s", value: "2.5", timestamp: "12", step: "3" });
       expect(strings.status).toBe(200);
     });
@@ -289,6 +298,42 @@ for (const backend of await backends()) {
         error_code: "INVALID_PARAMETER_VALUE",
         message: `Invalid value 9.0 for parameter 'value' supplied:  Hint: Value was of type 'float'.${docs}`,
       });
+    });
+
+    test("log-batch checks every entity before the batch limits, naming each by its path", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      const many = Array.from({ length: 1001 }, (_, i) => ({ key: "m", value: 1, timestamp: 1, step: i }));
+      const cases: [object, string][] = [
+        [
+          { metrics: [...many.slice(0, 1000), { key: "./m", value: 1, timestamp: 1 }] },
+          `Invalid value "./m" for parameter 'metrics[1000].name' supplied: Names may be treated as files in ` +
+            "certain cases, and must not resolve to other names when treated as such. This name would resolve to 'm'",
+        ],
+        [
+          { metrics: many },
+          "A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics " +
+            "across multiple requests and try again.",
+        ],
+        [
+          { metrics: many.slice(0, 950), params: Array.from({ length: 51 }, (_, i) => ({ key: `p${i}`, value: "v" })) },
+          "A batch logging request can contain at most 1000 metrics, params, and tags. Got 1001 metrics, params, " +
+            "and tags. Please split up metrics, params, and tags across multiple requests and try again.",
+        ],
+        [{ params: [{ key: "p", value: "v".repeat(6001) }] }, "'Param value' exceeds the maximum length of 6000 characters"],
+        [{ tags: [{ key: "t", value: "v".repeat(8001) }] }, "'tags[0].value' exceeds the maximum length of 8000 characters"],
+        [{ tags: [{ key: "t".repeat(251), value: "v" }] }, "'tags[0].key' exceeds the maximum length of 250 characters"],
+        [{ metrics: [{ key: "m".repeat(251), value: 1, timestamp: 1 }] }, "'Metric name' exceeds the maximum length of 250 characters"],
+        [
+          { params: [{ key: "a", value: "1" }, { key: "a", value: "2" }] },
+          "Duplicate parameter keys have been submitted: ['a']. Please ensure the request contains only one param " +
+            "value per param key.",
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const r = await fml.api("POST", "runs/log-batch", { run_id: id, ...body });
+        expect([r.status, r.body]).toEqual([400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      }
     });
 
     test("log-batch names a missing or mistyped field by its path, as MLflow does", async () => {
