@@ -5,7 +5,7 @@
 
 import { invalidParameter } from "../errors.ts";
 import type { TrackingStore } from "../store/types.ts";
-import { validateDatasetInputs } from "../validation/tracking.ts";
+import { validateDatasetInputs, validateRunId } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { datasetSummaryJson, repeated } from "./json.ts";
 
@@ -19,6 +19,7 @@ export function datasetEndpoints(store: TrackingStore): Endpoint[] {
       path: "/mlflow/runs/log-inputs",
       async handle(p) {
         const id = p.string("run_id");
+        validateRunId(id);
         const inputs = p.objectList("datasets").map((input) => {
           const dataset = input.object("dataset");
           return {

@@ -9,6 +9,7 @@ import {
   validateBatch,
   validateMetric,
   validateParam,
+  validateRunId,
   validateRunTag,
 } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -151,6 +152,8 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
           params: p.tags("params"),
           tags: p.tags("tags"),
         };
+        // MLflow's request schema reads every field first; its store then checks the run id.
+        validateRunId(id);
         validateBatch(batch);
         await store.logBatch(id, batch);
         return {};

@@ -110,10 +110,9 @@ export { validateArtifactLocation } from "../artifacts/locations.ts";
 
 const idPattern = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
+/** `_validate_run_id`, which log-batch and log-inputs run before anything else. */
 export function validateRunId(runId: string): void {
-  if (!idPattern.test(runId)) {
-    throw invalidParameter(`Invalid run ID: '${runId}'`);
-  }
+  if (!idPattern.test(runId)) throw invalidValue("run_id", runId);
 }
 
 const datasetLimits = {

@@ -336,6 +336,17 @@ for (const backend of await backends()) {
       }
     });
 
+    test("log-batch and log-inputs refuse a malformed run_id before looking for the run", async () => {
+      for (const path of ["runs/log-batch", "runs/log-inputs"]) {
+        const r = await fml.api("POST", path, { run_id: "bad/id", params: [{ key: "../x", value: "v" }] });
+        expect([path, r.status, r.body]).toEqual([
+          path,
+          400,
+          { error_code: "INVALID_PARAMETER_VALUE", message: `Invalid value "bad/id" for parameter 'run_id' supplied.` },
+        ]);
+      }
+    });
+
     test("log-batch names a missing or mistyped field by its path, as MLflow does", async () => {
       const run = await newRun();
       const id = run.info.run_id;
