@@ -108,8 +108,9 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       methods: ["GET"],
       path: "/mlflow/artifacts/list",
       async handle(p) {
-        const { uri, store: artifacts } = await runArtifacts(p.runId());
+        // The path is checked before the run is looked up, as MLflow's handler does.
         const dir = safeArtifactPath(p.optionalString("path") ?? "");
+        const { uri, store: artifacts } = await runArtifacts(p.runId());
         const files = await artifacts.list(dir);
         const body: Record<string, Json> = { root_uri: uri };
         if (files.length > 0) body.files = files.map((f) => fileJson(f, f.path));

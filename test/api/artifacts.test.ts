@@ -278,6 +278,7 @@ for (const kind of ["local", "s3"] as Kind[]) {
         ["GET", `/get-artifact?run_id=${runId}&path=file:///etc/passwd`],
         // Checked before the run is looked up, as MLflow does.
         ["GET", `/get-artifact?run_id=${"f".repeat(32)}&path=../x`],
+        ["GET", `/api/2.0/mlflow/artifacts/list?run_id=${"f".repeat(32)}&path=../x`],
       ];
       for (const [method, path] of attempts) {
         const response = await fetch(server.url + path, { method, body: method === "PUT" ? "x" : undefined });
