@@ -163,8 +163,13 @@ for (const backend of await backends()) {
         message: "No Experiment with id=987654 exists",
       });
       const bad = await fml.api("GET", "experiments/get", { experiment_id: "abc" });
-      expect(bad.status).toBe(400);
-      expect(bad.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+      expect([bad.status, bad.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid experiment ID 'abc'. Experiment ID must be a valid integer.",
+        },
+      ]);
     });
 
     test("get-by-name finds an experiment and answers 404 for an unknown name", async () => {
