@@ -216,10 +216,8 @@ export class Params {
     if (typeof value === "string" && (values as readonly string[]).includes(value)) return value as T;
     const byNumber = typeof value === "number" ? values[value - 1] : undefined;
     if (byNumber !== undefined) return byNumber;
-    throw invalidParameter(
-      `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value must ` +
-        `be one of [${values.join(", ")}].`,
-    );
+    // MLflow's proto parsing fails, and its request schema refuses the value as any mistyped one.
+    throw this.invalidValue(name);
   }
 }
 

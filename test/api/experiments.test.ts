@@ -304,6 +304,16 @@ for (const backend of await backends()) {
           message: "Invalid value 123456789 for parameter 'max_results' supplied. It must be at most 50000",
         },
       ]);
+      const view = await fml.api("GET", "experiments/search", { max_results: 10, view_type: "BOGUS" });
+      expect([view.status, view.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message:
+            `Invalid value "BOGUS" for parameter 'view_type' supplied:  Hint: Value was of type 'str'. ` +
+            "See the API docs for more information about request parameters.",
+        },
+      ]);
       const zero = await fml.api("POST", "experiments/search", { max_results: 0 });
       expect([zero.status, zero.body]).toEqual([
         400,
