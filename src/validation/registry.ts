@@ -6,8 +6,7 @@
 import { invalidParameter } from "../errors.ts";
 import type { ModelStage } from "../store/registry-types.ts";
 import type { Tag } from "../store/types.ts";
-import { exceedsMaximumLength } from "./names.ts";
-import { validateKey } from "./tracking.ts";
+import { exceedsMaximumLength, validateName } from "./names.ts";
 
 const STAGES: readonly ModelStage[] = ["None", "Staging", "Production", "Archived"];
 /** Stages whose current holders `archive_existing_versions` may move to Archived. */
@@ -35,7 +34,7 @@ export function canonicalStage(stage: string): ModelStage {
 
 /** `_validate_registered_model_tag` and `_validate_model_version_tag`. */
 function validateTag(tag: Tag, valueLimit: number): void {
-  validateKey(tag.key, "key");
+  validateName(tag.key, "key");
   if (tag.key.length > registryLimits.tagKey) throw exceedsMaximumLength("key", registryLimits.tagKey);
   if (tag.value.length > valueLimit) throw exceedsMaximumLength("value", valueLimit);
 }

@@ -22,31 +22,26 @@ export const limits = {
   searchExperimentsMaxResults: 50000,
 } as const;
 
-/** A metric, param or tag name: MLflow's characters, and its own normal path. */
-export function validateKey(key: string, path: string): void {
-  validateName(key, path);
-}
-
 function checkLength(path: string, value: string, limit: number): void {
   if (value.length > limit) throw exceedsMaximumLength(path, limit);
 }
 
 /** `_validate_param`; an over-long value is refused where MLflow may truncate it (see README). */
 export function validateParam(param: Tag, path = ""): void {
-  validateKey(param.key, jsonPath(path, "key"));
+  validateName(param.key, jsonPath(path, "key"));
   checkLength("Param key", param.key, limits.entityKey);
   checkLength("Param value", param.value, limits.paramValue);
 }
 
 /** `_validate_tag`, whose lengths name the field by path. */
 export function validateRunTag(tag: Tag, path = ""): void {
-  validateKey(tag.key, jsonPath(path, "key"));
+  validateName(tag.key, jsonPath(path, "key"));
   checkLength(jsonPath(path, "key"), tag.key, limits.entityKey);
   checkLength(jsonPath(path, "value"), tag.value, limits.runTagValue);
 }
 
 export function validateExperimentTag(tag: Tag): void {
-  validateKey(tag.key, "key");
+  validateName(tag.key, "key");
   checkLength("key", tag.key, limits.entityKey);
   checkLength("value", tag.value, limits.experimentTagValue);
 }
@@ -60,7 +55,7 @@ function pythonStr(value: number): string {
 
 /** `_validate_metric`: the name, a nonnegative timestamp, then the name's length. */
 export function validateMetric(metric: Metric, path = ""): void {
-  validateKey(metric.key, jsonPath(path, "name"));
+  validateName(metric.key, jsonPath(path, "name"));
   if (metric.timestamp < 0) {
     throw invalidValue(
       jsonPath(path, "timestamp"),
@@ -110,7 +105,7 @@ export { validateArtifactLocation } from "../artifacts/locations.ts";
 
 const idPattern = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
-/** `_validate_run_id`, which log-batch and log-inputs run before anything else. */
+/** `_validate_run_id`, which MLflow's log-batch and log-inputs run before their other checks. */
 export function validateRunId(runId: string): void {
   if (!idPattern.test(runId)) throw invalidValue("run_id", runId);
 }
