@@ -6,7 +6,7 @@
  * percent-encoded), control characters, and schemes that name no artifact store.
  */
 
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { invalidParameter } from "../errors.ts";
 
 /** RFC 3986's split of a URI; a location without a scheme is all path. */
@@ -76,7 +76,8 @@ export function validateArtifactLocation(location: string, field = "artifact_loc
   if (location.length > MAX_ARTIFACT_LOCATION_LENGTH) {
     throw invalidParameter(
       `Invalid artifact path length. The length of the artifact path cannot be greater than ` +
-        `${MAX_ARTIFACT_LOCATION_LENGTH} characters.`,
+        `${MAX_ARTIFACT_LOCATION_LENGTH} characters. To configure this limit, please set the ` +
+        "MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH environment variable.",
     );
   }
   const parts = splitUri(location);
@@ -108,6 +109,22 @@ export function isLocalUri(uri: string): boolean {
   const { scheme, authority } = splitUri(uri);
   if (scheme === undefined) return true;
   return scheme === "file" && (authority === undefined || authority === "" || authority === "." || authority.startsWith("localhost") || authority.startsWith("127.0.0.1"));
+}
+
+/**
+ * MLflow's `resolve_uri_if_local`: a relative local path (`my_location`, `file:my_location`) is
+ * made absolute against the server's working directory, as MLflow stores it; anything else is
+ * returned as it is.
+ */
+export function resolveUriIfLocal(uri: string, cwd: string = process.cwd()): string {
+  if (!isLocalUri(uri)) return uri;
+  const parts = splitUri(uri);
+  const local = localPathOf(uri) ?? uri;
+  if (isAbsolute(local) || /^[a-zA-Z]:/.test(local)) return uri;
+  // pathlib's joinpath: empty and "." segments vanish, so does a trailing slash.
+  const segments = `${cwd}/${local}`.split("/").filter((segment) => segment !== "" && segment !== ".");
+  const absolute = `/${segments.join("/")}`;
+  return parts.scheme === "file" ? `file://${absolute}` : absolute;
 }
 
 /**

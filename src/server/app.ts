@@ -4,6 +4,7 @@
  */
 
 import { Hono, type Context } from "hono";
+import { getPath } from "hono/utils/url";
 import { MlflowError } from "../errors.ts";
 import { log } from "../log.ts";
 import { SearchError } from "../search/errors.ts";
@@ -56,7 +57,9 @@ export function errorResponse(c: Context, error: unknown): Response {
 }
 
 export function createApp(options: AppOptions): Hono {
-  const app = new Hono();
+  // `//model-versions/get-artifact` is MLflow's `/model-versions/get-artifact`: its server collapses
+  // leading slashes before routing, and clients that join a base URL ending in "/" send them.
+  const app = new Hono({ getPath: (request) => getPath(request).replace(/^\/{2,}/, "/") });
   app.onError((error, c) => errorResponse(c, error));
   // Outermost first: every response, refused ones included, gets an id, a log line and a count.
   if (options.requestLog) app.use(requestLog(options.requestLog));

@@ -11,6 +11,7 @@ import { resolveArtifactStore } from "../artifacts/resolve.ts";
 import type { ArtifactStore, FileInfo } from "../artifacts/types.ts";
 import type { ServerConfig } from "../config.ts";
 import type { TrackingStore } from "../store/types.ts";
+import { artifactMimeType, attachmentDisposition } from "./artifact-mime.ts";
 import { apiPrefixes, type Endpoint } from "./endpoint.ts";
 import type { Json } from "./json.ts";
 import { versionNumber } from "./registry-routes.ts";
@@ -26,49 +27,6 @@ export interface ArtifactRouteDeps {
   getModelVersionDownloadUri?: (name: string, version: number) => Promise<string>;
 }
 
-const contentTypes: Record<string, string> = {
-  txt: "text/plain",
-  log: "text/plain",
-  md: "text/markdown",
-  csv: "text/csv",
-  tsv: "text/tab-separated-values",
-  json: "application/json",
-  yaml: "text/yaml",
-  yml: "text/yaml",
-  xml: "application/xml",
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  gif: "image/gif",
-  bmp: "image/bmp",
-  webp: "image/webp",
-  tif: "image/tiff",
-  tiff: "image/tiff",
-  svg: "image/svg+xml",
-  pdf: "application/pdf",
-  zip: "application/zip",
-  gz: "application/gzip",
-  tar: "application/x-tar",
-  html: "text/html",
-  htm: "text/html",
-  js: "text/javascript",
-  py: "text/x-python",
-  parquet: "application/octet-stream",
-  pkl: "application/octet-stream",
-};
-
-export function contentTypeFor(name: string): string {
-  const dot = name.lastIndexOf(".");
-  const ext = dot >= 0 ? name.slice(dot + 1).toLowerCase() : "";
-  return contentTypes[ext] ?? "application/octet-stream";
-}
-
-function contentDisposition(name: string): string {
-  if (/^[\w.-]+$/.test(name)) return `attachment; filename=${name}`;
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
 /** A path that names a file: the destination's root is refused (deleting it would take every experiment's artifacts). */
 function filePath(path: string): string {
   if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
@@ -78,19 +36,30 @@ function filePath(path: string): string {
 /** The request's body, or an empty stream for a bodyless upload. */
 const bodyOf = (c: Context): ReadableStream<Uint8Array> => c.req.raw.body ?? new Blob([]).stream();
 
-export async function download(store: ArtifactStore, path: string): Promise<Response> {
+/**
+ * How MLflow names the file: the UI's get-artifact routes go through Werkzeug's `send_file`
+ * (`"my file.txt"` quoted), the proxy writes `attachment; filename=<name>` as it is. A non-ASCII
+ * name, which a header cannot carry as it is, gets `send_file`'s form on both.
+ */
+type Disposition = "send_file" | "proxy";
+
+export async function download(store: ArtifactStore, path: string, disposition: Disposition = "send_file"): Promise<Response> {
   filePath(path);
   const { stream, size } = await store.read(path);
   const name = path.slice(path.lastIndexOf("/") + 1);
+  const raw = disposition === "proxy" && /^[\x20-\x7e]*$/.test(name);
   return new Response(stream, {
     headers: {
-      "content-type": contentTypeFor(name),
+      "content-type": artifactMimeType(name),
       "content-length": String(size),
-      "content-disposition": contentDisposition(name),
+      "content-disposition": raw ? `attachment; filename=${name}` : attachmentDisposition(name),
       "x-content-type-options": "nosniff",
     },
   });
 }
+
+const uploadTooLarge = (): MlflowError =>
+  new MlflowError("INVALID_PARAMETER_VALUE", "Artifact size is too large. Max size is 10MB.");
 
 /** Passes `body` through, failing it once more than `max` bytes went by (chunked bodies have no length). */
 function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
@@ -100,9 +69,7 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
       transform(chunk, controller) {
         seen += chunk.byteLength;
         if (seen > max) {
-          controller.error(
-            new MlflowError("REQUEST_LIMIT_EXCEEDED", `Artifact too large for upload-artifact (over ${max} bytes)`, 413),
-          );
+          controller.error(uploadTooLarge());
         } else controller.enqueue(chunk);
       },
     }),
@@ -141,8 +108,9 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       methods: ["GET"],
       path: "/mlflow/artifacts/list",
       async handle(p) {
-        const { uri, store: artifacts } = await runArtifacts(p.runId());
+        // The path is checked before the run is looked up, as MLflow's handler does.
         const dir = safeArtifactPath(p.optionalString("path") ?? "");
+        const { uri, store: artifacts } = await runArtifacts(p.runId());
         const files = await artifacts.list(dir);
         const body: Record<string, Json> = { root_uri: uri };
         if (files.length > 0) body.files = files.map((f) => fileJson(f, f.path));
@@ -167,7 +135,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
     );
     app.get(
       `${base}/artifacts/*`,
-      guard(async (c) => download(destination(), pathAfter(c, "/mlflow-artifacts/artifacts/"))),
+      guard(async (c) => download(destination(), pathAfter(c, "/mlflow-artifacts/artifacts/"), "proxy")),
     );
     app.put(
       `${base}/artifacts/*`,
@@ -235,8 +203,10 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
 
     app.get("/get-artifact", async (c) => {
       const p = await readParams(c);
+      // The path is checked before the run is looked up, as MLflow's handler does.
+      const path = safeArtifactPath(p.string("path"));
       const { store: artifacts } = await runArtifacts(p.runId());
-      return download(artifacts, safeArtifactPath(p.string("path")));
+      return download(artifacts, path, "send_file");
     });
 
     app.get("/model-versions/get-artifact", async (c) => {
@@ -246,19 +216,21 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       }
       const path = safeArtifactPath(p.string("path"));
       const uri = await deps.getModelVersionDownloadUri(p.string("name"), versionNumber(p));
-      return download(storeFor(uri), path);
+      return download(storeFor(uri), path, "send_file");
     });
 
     app.post("/ajax-api/2.0/mlflow/upload-artifact", async (c) => {
       const p = new URLSearchParams(new URL(c.req.url).search);
+      // MLflow's handler checks in this order, with these messages.
       const runId = p.get("run_uuid") || p.get("run_id");
+      if (!runId) throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid.");
       const rawPath = p.get("path");
-      if (!runId || !rawPath) {
-        throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid and path.");
-      }
+      if (!rawPath) throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify path.");
       const path = filePath(safeArtifactPath(rawPath));
-      if (Number(c.req.header("content-length") ?? "0") > MAX_UI_UPLOAD_BYTES) {
-        throw new MlflowError("REQUEST_LIMIT_EXCEEDED", "Artifact too large for upload-artifact", 413);
+      const length = c.req.header("content-length");
+      if (Number(length ?? "0") > MAX_UI_UPLOAD_BYTES) throw uploadTooLarge();
+      if (length === "0" || (length === undefined && c.req.raw.body === null)) {
+        throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify data.");
       }
       const { store: artifacts } = await runArtifacts(runId);
       await artifacts.write(path, limited(bodyOf(c), MAX_UI_UPLOAD_BYTES));

@@ -6,9 +6,12 @@
 import { invalidParameter } from "../errors.ts";
 import type { TrackingStore } from "../store/types.ts";
 import { validateModelIdReference } from "../validation/logged-models.ts";
-import { validateDatasetInputs } from "../validation/tracking.ts";
+import { validateDatasetInputs, validateRunId } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { datasetSummaryJson, repeated } from "./json.ts";
+
+/** search-datasets looks in at most this many experiments, as MLflow's handler allows. */
+const MAX_EXPERIMENT_IDS = 20;
 
 export function datasetEndpoints(store: TrackingStore): Endpoint[] {
   return [
@@ -17,6 +20,7 @@ export function datasetEndpoints(store: TrackingStore): Endpoint[] {
       path: "/mlflow/runs/log-inputs",
       async handle(p) {
         const id = p.string("run_id");
+        validateRunId(id);
         const inputs = p.objectList("datasets").map((input) => {
           const dataset = input.object("dataset");
           return {
@@ -44,9 +48,14 @@ export function datasetEndpoints(store: TrackingStore): Endpoint[] {
       path: "/mlflow/experiments/search-datasets",
       async handle(p) {
         const ids = p.stringList("experiment_ids");
-        if (ids.length === 0) throw invalidParameter("At least one experiment ID must be specified.");
-        if (ids.length > 20) {
-          throw invalidParameter(`At most 20 experiment IDs can be specified. Got ${ids.length}.`);
+        if (ids.length === 0) {
+          throw invalidParameter("SearchDatasets request must specify at least one experiment_id.");
+        }
+        if (ids.length > MAX_EXPERIMENT_IDS) {
+          throw invalidParameter(
+            `SearchDatasets request cannot specify more than ${MAX_EXPERIMENT_IDS} experiment_ids. ` +
+              `Received ${ids.length} experiment_ids.`,
+          );
         }
         const summaries = await store.searchDatasets(ids, 1000);
         return { dataset_summaries: repeated(summaries, datasetSummaryJson) };

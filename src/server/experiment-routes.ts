@@ -3,6 +3,7 @@
  * experiments, and set or delete their tags.
  */
 
+import { resolveUriIfLocal } from "../artifacts/locations.ts";
 import type { TrackingStore, ViewType } from "../store/types.ts";
 import {
   columnLimits,
@@ -14,7 +15,7 @@ import {
 } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { experimentJson } from "./json.ts";
-import { maxResults, pageJson, pageOffset } from "./paging.ts";
+import { maxResults, pageJson, pageOffset, trackingStoreAtMost, trackingStorePositive } from "./paging.ts";
 
 export const viewTypes: readonly ViewType[] = ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"];
 
@@ -26,7 +27,10 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
       async handle(p) {
         const name = p.string("name");
         validateExperimentName(name);
-        const artifactLocation = p.optionalString("artifact_location") || undefined;
+        const requested = p.optionalString("artifact_location") || undefined;
+        if (requested) validateArtifactLocation(requested);
+        const artifactLocation = requested && resolveUriIfLocal(requested);
+        // MLflow checks the length of the resolved location.
         if (artifactLocation) validateArtifactLocation(artifactLocation);
         validateMaxLength("artifact_location", artifactLocation, columnLimits.artifactLocation);
         const tags = p.tags("tags");
@@ -43,7 +47,11 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
           viewType: p.enumValue("view_type", viewTypes, "ACTIVE_ONLY"),
           filter: p.optionalString("filter"),
           orderBy: p.stringList("order_by"),
-          maxResults: Math.max(1, maxResults(p, 1000, limits.searchExperimentsMaxResults)),
+          // MLflow refuses an absent max_results (its proto has no default); clients send 1000.
+          maxResults: maxResults(p, 1000, limits.searchExperimentsMaxResults, {
+            tooLarge: trackingStoreAtMost(limits.searchExperimentsMaxResults),
+            notPositive: trackingStorePositive,
+          }),
           offset: pageOffset(p),
         });
         return pageJson("experiments", page, experimentJson);
@@ -95,9 +103,11 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/experiments/set-experiment-tag",
       async handle(p) {
+        // experiment_id first, as MLflow's request schema checks it.
+        const experimentId = p.string("experiment_id");
         const tag = p.tag();
         validateExperimentTag(tag);
-        await store.setExperimentTag(p.string("experiment_id"), tag);
+        await store.setExperimentTag(experimentId, tag);
         return {};
       },
     },

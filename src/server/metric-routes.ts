@@ -8,7 +8,7 @@ import type { Metric, TrackingStore } from "../store/types.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { metricJson, metricWithRunIdJson, repeated } from "./json.ts";
 import { pageJson, pageOffset } from "./paging.ts";
-import type { Params } from "./request.ts";
+import { missing } from "./request.ts";
 
 /**
  * `{"metrics": [...]}` written batch by batch as the database yields rows, so a million-point
@@ -48,19 +48,13 @@ async function streamHistory(batches: AsyncIterable<Metric[]>): Promise<Response
   return new Response(body, { headers: { "content-type": "application/json" } });
 }
 
-/** 1..100 run ids, as the bulk history endpoints require. */
-function bulkRunIds(p: Params, name: string): string[] {
-  const ids = p.stringList(name);
-  if (ids.length === 0) {
-    throw invalidParameter(`GetMetricHistoryBulk request must specify at least one ${name}.`);
-  }
-  if (ids.length > 100) {
-    throw invalidParameter(
-      `GetMetricHistoryBulk request cannot specify more than 100 ${name}s. Received ${ids.length} ${name}s.`,
-    );
-  }
-  return ids;
-}
+/** The bulk history endpoints take at most this many runs. */
+const MAX_BULK_RUN_IDS = 100;
+/** get-history-bulk's cap on points, whatever `max_results` asks. */
+const MAX_BULK_HISTORY_RESULTS = 25000;
+/** get-history-bulk-interval's largest `max_results` (MLflow's MAX_RESULTS_PER_RUN). */
+const MAX_INTERVAL_RESULTS = 2500;
+const SEE_DOCS = " See the API docs for more information about request parameters.";
 
 export function metricEndpoints(store: TrackingStore): Endpoint[] {
   return [
@@ -68,12 +62,13 @@ export function metricEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["GET"],
       path: "/mlflow/metrics/get-history",
       async handle(p) {
+        const runId = p.runId();
         const key = p.string("metric_key");
         const limit = p.optionalInt("max_results");
         const token = p.optionalString("page_token");
         // Without paging MLflow returns the whole history: stream it, however long it is.
         if (limit === undefined && !token) {
-          return streamHistory(await store.streamMetricHistory(p.runId(), key));
+          return streamHistory(await store.streamMetricHistory(runId, key));
         }
         if (limit !== undefined && limit < 1) {
           throw invalidParameter(
@@ -81,7 +76,7 @@ export function metricEndpoints(store: TrackingStore): Endpoint[] {
           );
         }
         const page = await store.getMetricHistory({
-          runId: p.runId(),
+          runId,
           key,
           maxResults: limit,
           offset: pageOffset(p),
@@ -93,10 +88,21 @@ export function metricEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["GET"],
       path: "/mlflow/metrics/get-history-bulk",
       async handle(p) {
-        const runIds = bulkRunIds(p, "run_id");
-        const key = p.string("metric_key");
-        const limit = Math.min(p.optionalInt("max_results") ?? 25000, 25000);
-        const metrics = await store.getMetricHistoryBulk(runIds, key, Math.max(limit, 1));
+        // MLflow's handler reads the query string itself, with its own messages.
+        const runIds = p.stringList("run_id");
+        if (runIds.length === 0) {
+          throw invalidParameter("GetMetricHistoryBulk request must specify at least one run_id.");
+        }
+        if (runIds.length > MAX_BULK_RUN_IDS) {
+          throw invalidParameter(
+            `GetMetricHistoryBulk request cannot specify more than ${MAX_BULK_RUN_IDS} run_ids. ` +
+              `Received ${runIds.length} run_ids.`,
+          );
+        }
+        const key = p.optionalString("metric_key");
+        if (key === undefined) throw invalidParameter("GetMetricHistoryBulk request must specify a metric_key.");
+        const limit = Math.min(p.optionalInt("max_results") ?? MAX_BULK_HISTORY_RESULTS, MAX_BULK_HISTORY_RESULTS);
+        const metrics = limit < 1 ? [] : await store.getMetricHistoryBulk(runIds, key, limit);
         return { metrics: metrics.map(metricWithRunIdJson) };
       },
     },
@@ -104,19 +110,29 @@ export function metricEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["GET"],
       path: "/mlflow/metrics/get-history-bulk-interval",
       async handle(p) {
-        const runIds = bulkRunIds(p, "run_ids");
+        // Checked in the order of MLflow's request schema, then the step range.
+        const runIds = p.stringList("run_ids");
+        if (runIds.length === 0) throw missing("run_ids");
+        if (runIds.length > MAX_BULK_RUN_IDS) {
+          throw invalidParameter(
+            `GetMetricHistoryBulkInterval request must specify at most ${MAX_BULK_RUN_IDS} run_ids. ` +
+              `Received ${runIds.length} run_ids.${SEE_DOCS}`,
+          );
+        }
         const key = p.string("metric_key");
         const startStep = p.optionalInt("start_step");
         const endStep = p.optionalInt("end_step");
+        const maxResults = p.optionalInt("max_results") ?? MAX_INTERVAL_RESULTS;
+        if (maxResults < 1 || maxResults > MAX_INTERVAL_RESULTS) {
+          throw invalidParameter(`max_results must be between 1 and ${MAX_INTERVAL_RESULTS}.${SEE_DOCS}`);
+        }
         if ((startStep === undefined) !== (endStep === undefined)) {
           throw invalidParameter("If either start step or end step are specified, both must be specified.");
         }
         if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
-          throw invalidParameter("end_step must be greater than start_step. ");
-        }
-        const maxResults = p.optionalInt("max_results") ?? 2500;
-        if (maxResults < 1 || maxResults > 2500) {
-          throw invalidParameter(`max_results must be between 1 and 2500, got ${maxResults}.`);
+          throw invalidParameter(
+            `end_step must be greater than start_step. Found start_step=${startStep} and end_step=${endStep}.`,
+          );
         }
         const metrics = await store.getMetricHistoryBulkInterval({ runIds, key, startStep, endStep, maxResults });
         return { metrics: repeated(metrics, metricWithRunIdJson) };

@@ -15,11 +15,11 @@ import {
   validateModelTag,
   validateVersionTag,
 } from "../validation/registry.ts";
-import { columnLimits, validateKey, validateMaxLength } from "../validation/tracking.ts";
+import { columnLimits, validateMaxLength } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { repeated } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
-import { maxResults, pageJson, pageOffset } from "./paging.ts";
+import { maxResults, pageJson, pageOffset, refusedBySchema, registryStorePositive } from "./paging.ts";
 import type { Params } from "./request.ts";
 
 /** model_versions.version is a 32-bit INTEGER in MLflow's schema on every database. */
@@ -83,12 +83,9 @@ export function registryEndpoints(
       async handle(p) {
         const name = modelName(p);
         const tags = p.tags("tags");
+        const description = bounded(p, "description", columnLimits.description);
         tags.forEach(validateModelTag);
-        const model = await store.createRegisteredModel({
-          name,
-          tags,
-          description: description(p),
-        });
+        const model = await store.createRegisteredModel({ name, tags, description });
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -134,7 +131,7 @@ export function registryEndpoints(
             p,
             registryLimits.searchRegisteredModelsDefault,
             registryLimits.searchRegisteredModelsMax,
-            1,
+            { tooLarge: refusedBySchema, notPositive: registryStorePositive },
           ),
           offset: pageOffset(p),
         });
@@ -155,9 +152,11 @@ export function registryEndpoints(
       methods: ["POST"],
       path: "/mlflow/registered-models/set-tag",
       async handle(p) {
+        // name first, as MLflow's request schema checks it.
+        const name = p.string("name");
         const tag = p.tag();
         validateModelTag(tag);
-        await store.setRegisteredModelTag(p.string("name"), tag);
+        await store.setRegisteredModelTag(name, tag);
         return {};
       },
     },
@@ -205,10 +204,14 @@ export function registryEndpoints(
       methods: ["POST"],
       path: "/mlflow/model-versions/create",
       async handle(p) {
+        // MLflow reads every field (its request schema), then checks the source, then the tags.
         const name = p.string("name");
         const source = p.string("source");
         validateMaxLength("source", source, columnLimits.modelVersionSource);
         let runId = bounded(p, "run_id", columnLimits.runId) || undefined;
+        const tags = p.tags("tags");
+        const runLink = bounded(p, "run_link", columnLimits.runLink);
+        const description = bounded(p, "description", columnLimits.description);
         const modelId = p.optionalString("model_id") || undefined;
         // As MLflow: a `models:/m-…` source is stored where the logged model's files are, and the
         // version's run is the model's source run unless the request names one.
@@ -220,17 +223,8 @@ export function registryEndpoints(
         const allowedRoot =
           modelId && loggedModel && isLocalUri(source) ? loggedModel.artifactUri : await runArtifactUri(source, runId);
         validateModelVersionSource(source, allowedRoot);
-        const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
-        const version = await store.createModelVersion({
-          name,
-          source,
-          runId,
-          runLink: bounded(p, "run_link", columnLimits.runLink) || undefined,
-          description: description(p),
-          tags,
-          storageLocation,
-        });
+        const version = await store.createModelVersion({ name, source, runId, runLink, description, tags, storageLocation });
         if (modelId && models) await models.addModelVersionToTag(modelId, name, version.version);
         return { model_version: modelVersionJson(version) };
       },
@@ -300,7 +294,7 @@ export function registryEndpoints(
             p,
             registryLimits.searchModelVersionsDefault,
             registryLimits.searchModelVersionsMax,
-            1,
+            { tooLarge: refusedBySchema, notPositive: registryStorePositive },
           ),
           offset: pageOffset(p),
         });
@@ -319,9 +313,12 @@ export function registryEndpoints(
       methods: ["POST"],
       path: "/mlflow/model-versions/set-tag",
       async handle(p) {
+        // name and version first, as MLflow's request schema checks them.
+        const name = p.string("name");
+        const version = versionNumber(p);
         const tag = p.tag();
         validateVersionTag(tag);
-        await store.setModelVersionTag(p.string("name"), versionNumber(p), tag);
+        await store.setModelVersionTag(name, version, tag);
         return {};
       },
     },

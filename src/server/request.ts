@@ -7,30 +7,28 @@
 import type { Context } from "hono";
 import { invalidParameter, MlflowError } from "../errors.ts";
 import type { Tag } from "../store/types.ts";
+import { parseWithFloats, pythonJson, pythonTypeName } from "../validation/python-json.ts";
 
 /** JSON request bodies above this are refused; 1000 metrics take well under 200 KB. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 
 type Source = "query" | "json";
 
-function typeName(value: unknown): string {
-  if (value === null) return "NoneType";
-  if (Array.isArray(value)) return "list";
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "boolean") return "bool";
-  if (typeof value === "object") return "dict";
-  return "str";
+/** Where a field sits in the request, for messages: MLflow names nested fields by path (`metrics[0].timestamp`). */
+interface Location {
+  /** The JSON body, kept to print a value as Python parsed it; absent for query strings. */
+  body?: string;
+  /** Keys from the body's root to this object. */
+  keys: (string | number)[];
 }
 
-function wrongType(name: string, value: unknown, expected: string): MlflowError {
-  return invalidParameter(
-    `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value was of ` +
-      `type '${typeName(value)}'. Expected ${expected}. See the API docs for more information ` +
-      "about request parameters.",
-  );
+function pathOf(location: Location, name: string): string {
+  const path = [...location.keys, name].map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+  return path.slice(1);
 }
 
-function missing(name: string): MlflowError {
+/** MLflow's message for a required parameter that is absent or empty. */
+export function missing(name: string): MlflowError {
   return invalidParameter(
     `Missing value for required parameter '${name}'. See the API docs for more information ` +
       "about request parameters.",
@@ -75,7 +73,38 @@ export class Params {
   constructor(
     private readonly data: Record<string, unknown>,
     private readonly source: Source,
+    private readonly location: Location = { keys: [] },
   ) {}
+
+  /** A nested object's parameters, which name their fields by path. */
+  private child(value: Record<string, unknown>, ...keys: (string | number)[]): Params {
+    return new Params(value, "json", { body: this.location.body, keys: [...this.location.keys, ...keys] });
+  }
+
+  private path(name: string): string {
+    return pathOf(this.location, name);
+  }
+
+  /**
+   * MLflow's message when a request-schema check fails (a wrong JSON type, or a bound its handler
+   * checks): the value printed as Python sees it.
+   */
+  invalidValue(name: string): MlflowError {
+    let value = this.data[name];
+    if (this.location.body !== undefined) {
+      try {
+        let node = parseWithFloats(this.location.body);
+        for (const key of [...this.location.keys, name]) node = (node as Record<string | number, unknown>)[key];
+        value = node;
+      } catch {
+        // The body parsed once already; the value as JavaScript has it will do.
+      }
+    }
+    return invalidParameter(
+      `Invalid value ${pythonJson(value)} for parameter '${this.path(name)}' supplied:  Hint: Value was ` +
+        `of type '${pythonTypeName(value)}'. See the API docs for more information about request parameters.`,
+    );
+  }
 
   private raw(name: string): unknown {
     const value = this.data[name];
@@ -97,14 +126,14 @@ export class Params {
   optionalString(name: string): string | undefined {
     const value = this.raw(name);
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== "string") throw wrongType(name, value, "string");
-    return withoutNul(name, value);
+    if (typeof value !== "string") throw this.invalidValue(name);
+    return withoutNul(this.path(name), value);
   }
 
   /** Required: absent and empty are both "missing", as in MLflow's handlers. */
   string(name: string): string {
     const value = this.optionalString(name);
-    if (value === undefined || value === "") throw missing(name);
+    if (value === undefined || value === "") throw missing(this.path(name));
     return value;
   }
 
@@ -114,20 +143,20 @@ export class Params {
       const value = this.optionalString(name);
       if (value) return value;
     }
-    throw missing(names[0] as string);
+    throw missing(this.path(names[0] as string));
   }
 
   optionalInt(name: string): number | undefined {
     const value = this.raw(name);
     if (value === undefined || value === null || value === "") return undefined;
-    if (typeof value === "number" && Number.isInteger(value)) return exactInteger(name, value);
-    if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return exactInteger(name, Number(value));
-    throw wrongType(name, value, "an integer (int64)");
+    if (typeof value === "number" && Number.isInteger(value)) return exactInteger(this.path(name), value);
+    if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return exactInteger(this.path(name), Number(value));
+    throw this.invalidValue(name);
   }
 
   int(name: string): number {
     const value = this.optionalInt(name);
-    if (value === undefined) throw missing(name);
+    if (value === undefined) throw missing(this.path(name));
     return value;
   }
 
@@ -136,13 +165,13 @@ export class Params {
     if (value === undefined || value === null) return undefined;
     if (typeof value === "boolean") return value;
     if (value === "true" || value === "false") return value === "true";
-    throw wrongType(name, value, "a boolean");
+    throw this.invalidValue(name);
   }
 
   /** A double as proto3 JSON allows it: a number, or "NaN", "Infinity", "-Infinity". */
   double(name: string): number {
     const value = this.raw(name);
-    if (value === undefined || value === null || value === "") throw missing(name);
+    if (value === undefined || value === null || value === "") throw missing(this.path(name));
     if (typeof value === "number") return value;
     if (typeof value === "string") {
       if (value === "NaN") return NaN;
@@ -150,37 +179,37 @@ export class Params {
       if (value === "-Infinity") return -Infinity;
       if (value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
     }
-    throw wrongType(name, value, "a number");
+    throw this.invalidValue(name);
   }
 
   stringList(name: string): string[] {
     const value = this.data[name];
     if (value === undefined || value === null) return [];
     const items = Array.isArray(value) ? value : this.source === "query" ? [value] : null;
-    if (!items) throw wrongType(name, value, "a list");
+    if (!items) throw this.invalidValue(name);
     return items.map((item) => {
-      if (typeof item !== "string") throw wrongType(name, item, "a list of strings");
-      return withoutNul(name, item);
+      if (typeof item !== "string") throw this.invalidValue(name);
+      return withoutNul(this.path(name), item);
     });
   }
 
   objectList(name: string): Params[] {
     const value = this.data[name];
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) throw wrongType(name, value, "a list");
-    return value.map((item) => {
+    if (!Array.isArray(value)) throw this.invalidValue(name);
+    return value.map((item, index) => {
       if (typeof item !== "object" || item === null || Array.isArray(item)) {
-        throw wrongType(name, item, "a list of objects");
+        throw this.invalidValue(name);
       }
-      return new Params(item as Record<string, unknown>, "json");
+      return this.child(item as Record<string, unknown>, name, index);
     });
   }
 
   object(name: string): Params {
     const value = this.data[name];
-    if (value === undefined || value === null) throw missing(name);
-    if (typeof value !== "object" || Array.isArray(value)) throw wrongType(name, value, "an object");
-    return new Params(value as Record<string, unknown>, "json");
+    if (value === undefined || value === null) throw missing(this.path(name));
+    if (typeof value !== "object" || Array.isArray(value)) throw this.invalidValue(name);
+    return this.child(value as Record<string, unknown>, name);
   }
 
   /** This object's `key` and `value` as a tag; the value may be empty or absent (then ""), the key may not. */
@@ -204,10 +233,8 @@ export class Params {
     if (typeof value === "string" && (values as readonly string[]).includes(value)) return value as T;
     const byNumber = typeof value === "number" ? values[value - 1] : undefined;
     if (byNumber !== undefined) return byNumber;
-    throw invalidParameter(
-      `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value must ` +
-        `be one of [${values.join(", ")}].`,
-    );
+    // MLflow's proto parsing fails, and its request schema refuses the value as any mistyped one.
+    throw this.invalidValue(name);
   }
 }
 
@@ -236,12 +263,12 @@ function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-async function readJsonBody(c: Context): Promise<Record<string, unknown>> {
+async function readJsonBody(c: Context): Promise<{ body: Record<string, unknown>; text?: string }> {
   const length = Number(c.req.header("content-length") ?? "0");
   if (length > MAX_JSON_BODY_BYTES) throw bodyTooLarge();
   const text = await c.req.text();
   if (text.length > MAX_JSON_BODY_BYTES) throw bodyTooLarge();
-  if (text.trim() === "") return {};
+  if (text.trim() === "") return { body: {} };
   if (text.length > DEPTH_SCAN_BYTES && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
     throw new MlflowError("BAD_REQUEST", `Malformed request body: JSON nested deeper than ${MAX_JSON_DEPTH} levels.`);
   }
@@ -249,14 +276,19 @@ async function readJsonBody(c: Context): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text);
     // MLflow also accepts a body that is a JSON string holding JSON.
-    if (typeof parsed === "string") parsed = JSON.parse(parsed);
+    if (typeof parsed === "string") {
+      parsed = JSON.parse(parsed);
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+        return { body: parsed as Record<string, unknown> };
+      }
+    }
   } catch {
     throw new MlflowError("BAD_REQUEST", "Malformed request body: not valid JSON.");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new MlflowError("BAD_REQUEST", "Malformed request body: expected a JSON object.");
   }
-  return parsed as Record<string, unknown>;
+  return { body: parsed as Record<string, unknown>, text };
 }
 
 function bodyTooLarge(): MlflowError {
@@ -289,5 +321,6 @@ export async function readParams(c: Context): Promise<Params> {
       );
     }
   }
-  return new Params(await readJsonBody(c), "json");
+  const { body, text } = await readJsonBody(c);
+  return new Params(body, "json", { body: text, keys: [] });
 }

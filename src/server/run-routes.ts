@@ -12,12 +12,13 @@ import {
   validateMaxLength,
   validateMetric,
   validateParam,
+  validateRunId,
   validateRunTag,
 } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { viewTypes } from "./experiment-routes.ts";
 import { runInfoJson, runJson } from "./json.ts";
-import { maxResults, pageJson, pageOffset } from "./paging.ts";
+import { maxResults, pageJson, pageOffset, refusedBySchema, trackingStorePositive } from "./paging.ts";
 import type { Params } from "./request.ts";
 
 const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
@@ -38,25 +39,23 @@ function readMetric(p: Params): Metric {
   };
 }
 
+/** Each handler reads `run_id` first: MLflow's request schemas check it before the other fields. */
 export function runEndpoints(store: TrackingStore): Endpoint[] {
   return [
     {
       methods: ["POST"],
       path: "/mlflow/runs/create",
       async handle(p) {
-        const tags = p.tags("tags");
-        tags.forEach(validateRunTag);
-        const userId = p.optionalString("user_id") ?? "";
-        validateMaxLength("user_id", userId, columnLimits.userId);
+        // MLflow's request schema checks experiment_id, start_time and run_name before any tag.
+        const experimentId = p.optionalString("experiment_id") || "0";
+        const startTime = p.optionalInt("start_time") ?? null;
         const runName = p.optionalString("run_name") ?? "";
+        const userId = p.optionalString("user_id") ?? "";
+        const tags = p.tags("tags");
+        for (const tag of tags) validateRunTag(tag);
+        validateMaxLength("user_id", userId, columnLimits.userId);
         validateMaxLength("run_name", runName, columnLimits.runName);
-        const run = await store.createRun({
-          experimentId: p.optionalString("experiment_id") || "0",
-          userId,
-          runName,
-          startTime: p.optionalInt("start_time") ?? null,
-          tags,
-        });
+        const run = await store.createRun({ experimentId, userId, runName, startTime, tags });
         return { run: runJson(run) };
       },
     },
@@ -64,11 +63,13 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/update",
       async handle(p) {
+        // In the order of MLflow's request schema.
         const id = p.runId();
+        const endTime = p.optionalInt("end_time");
         const status = p.has("status") ? p.enumValue("status", runStatuses, "RUNNING") : undefined;
         const runName = p.optionalString("run_name");
         validateMaxLength("run_name", runName, columnLimits.runName);
-        const info = await store.updateRun(id, { status, endTime: p.optionalInt("end_time"), runName });
+        const info = await store.updateRun(id, { status, endTime, runName });
         return { run_info: runInfoJson(info) };
       },
     },
@@ -111,7 +112,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
           filter: p.optionalString("filter"),
           viewType: p.enumValue("run_view_type", viewTypes, "ACTIVE_ONLY"),
           orderBy: p.stringList("order_by"),
-          maxResults: maxResults(p, 1000, limits.searchRunsMaxResults),
+          maxResults: maxResults(p, 1000, limits.searchRunsMaxResults, {
+            tooLarge: refusedBySchema,
+            notPositive: trackingStorePositive,
+          }),
           offset: pageOffset(p),
         });
         return pageJson("runs", page, runJson);
@@ -121,9 +125,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/log-metric",
       async handle(p) {
+        const runId = p.runId();
         const metric = readMetric(p);
         validateMetric(metric);
-        await store.logBatch(p.runId(), { metrics: [metric], params: [], tags: [] });
+        await store.logBatch(runId, { metrics: [metric], params: [], tags: [] });
         return {};
       },
     },
@@ -131,9 +136,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/log-parameter",
       async handle(p) {
+        const runId = p.runId();
         const param = p.tag();
         validateParam(param);
-        await store.logBatch(p.runId(), { metrics: [], params: [param], tags: [] });
+        await store.logBatch(runId, { metrics: [], params: [param], tags: [] });
         return {};
       },
     },
@@ -141,9 +147,10 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
       methods: ["POST"],
       path: "/mlflow/runs/set-tag",
       async handle(p) {
+        const runId = p.runId();
         const tag = p.tag();
         validateRunTag(tag);
-        await store.setTag(p.runId(), tag);
+        await store.setTag(runId, tag);
         return {};
       },
     },
@@ -165,6 +172,8 @@ export function runEndpoints(store: TrackingStore): Endpoint[] {
           params: p.tags("params"),
           tags: p.tags("tags"),
         };
+        // MLflow's request schema reads every field first; its store then checks the run id.
+        validateRunId(id);
         validateBatch(batch);
         await store.logBatch(id, batch);
         return {};

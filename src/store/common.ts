@@ -81,7 +81,7 @@ const MAX_EXPERIMENT_ID = 2 ** 31 - 1;
 /** Experiment ids are integers in the schema; anything else is MLflow's invalid-parameter error. */
 export function parseExperimentId(experimentId: string): number {
   if (!/^\d{1,10}$/.test(experimentId) || Number(experimentId) > MAX_EXPERIMENT_ID) {
-    throw invalidParameter(`Invalid experiment ID: '${experimentId}'`);
+    throw invalidParameter(`Invalid experiment ID '${experimentId}'. Experiment ID must be a valid integer.`);
   }
   return Number(experimentId);
 }

@@ -73,7 +73,13 @@ export async function getMetricHistoryBulk(
   return rows.map(decodeMetricWithRunId);
 }
 
-/** MLflow's sampled history for charts: evenly spread steps plus each run's first and last. */
+/** MLflow caps each run's sampled points at its MAX_RESULTS_GET_METRIC_HISTORY, not at `max_results`. */
+const MAX_POINTS_PER_RUN = 25000;
+
+/**
+ * MLflow's sampled history for charts: evenly spread steps plus the last in range and each run's
+ * first and last; runs in the order requested, as MLflow answers them.
+ */
 export async function getMetricHistoryBulkInterval(
   db: Database,
   denseSteps: DenseStepRanges,
@@ -91,7 +97,7 @@ export async function getMetricHistoryBulkInterval(
   if (chosen.size === 0) return [];
   const picked = [...chosen].sort((a, b) => a - b);
   const points = await Promise.all(
-    runIds.map((runId) => db.all(pointsAtSteps(db, runId, query.key, picked, query.maxResults))),
+    query.runIds.map((runId) => db.all(pointsAtSteps(db, runId, query.key, picked, MAX_POINTS_PER_RUN))),
   );
   return points.flat().map(decodeMetricWithRunId);
 }
@@ -130,7 +136,7 @@ async function metricSteps(
   return { bounds, steps: stepList(rows.map((r) => integer(r, "metrics", "step"))) };
 }
 
-/** A run's points of `key` at the given steps, by step then timestamp. */
+/** A run's points of `key` at the given steps, by step, timestamp and value as MLflow orders them. */
 function pointsAtSteps(db: Database, runId: string, key: string, steps: readonly number[], limit: number): Sql {
   if (db.dialect === "postgresql") {
     // One index probe per step. Given `step IN (…)`, PostgreSQL without statistics for a
@@ -142,13 +148,13 @@ function pointsAtSteps(db: Database, runId: string, key: string, steps: readonly
       CROSS JOIN LATERAL (
         SELECT run_uuid, "key", value, timestamp, step, is_nan FROM metrics
         WHERE run_uuid = ${runId} AND "key" = ${key} AND step = s.step OFFSET 0) m
-      ORDER BY m.step, m.timestamp
+      ORDER BY m.step, m.timestamp, m.value
       LIMIT ${limit}`;
   }
   return sql`
     SELECT run_uuid, "key", value, timestamp, step, is_nan FROM metrics
     WHERE run_uuid = ${runId} AND "key" = ${key} AND step IN ${list(steps)}
-    ORDER BY step, timestamp
+    ORDER BY step, timestamp, value
     LIMIT ${limit}`;
 }
 

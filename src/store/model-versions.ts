@@ -36,12 +36,13 @@ export async function createModelVersion(db: Database, input: CreateModelVersion
     const version = (optionalInteger(max ?? {}, "model_versions", "max_version") ?? 0) + 1;
     const storageLocation = input.storageLocation ?? (await storageLocationOf(tx, input.source));
     const now = Date.now();
+    // An absent description, run_id or run_link is stored as "", as MLflow stores the unset proto field.
     await tx.run(sql`
       INSERT INTO model_versions (name, version, creation_time, last_updated_time, description,
         user_id, current_stage, source, run_id, status, status_message, run_link,
         storage_location, workspace)
-      VALUES (${input.name}, ${version}, ${now}, ${now}, ${input.description ?? null}, NULL,
-        'None', ${input.source}, ${input.runId ?? null}, 'READY', NULL, ${input.runLink ?? null},
+      VALUES (${input.name}, ${version}, ${now}, ${now}, ${input.description ?? ""}, NULL,
+        'None', ${input.source}, ${input.runId ?? ""}, 'READY', NULL, ${input.runLink ?? ""},
         ${storageLocation}, ${WORKSPACE})`);
     for (const tag of lastWins(input.tags)) await upsertVersionTag(tx, input.name, version, tag);
     await touchModel(tx, input.name, now);

@@ -6,7 +6,7 @@
 import { invalidParameter } from "../errors.ts";
 import type { ModelStage } from "../store/registry-types.ts";
 import type { Tag } from "../store/types.ts";
-import { validateKey } from "./tracking.ts";
+import { exceedsMaximumLength, validateName } from "./names.ts";
 
 const STAGES: readonly ModelStage[] = ["None", "Staging", "Production", "Archived"];
 /** Stages whose current holders `archive_existing_versions` may move to Archived. */
@@ -16,6 +16,7 @@ export const registryLimits = {
   registeredModelTagValue: 5000,
   modelVersionTagValue: 100000,
   aliasName: 255,
+  tagKey: 250,
   searchRegisteredModelsDefault: 100,
   searchRegisteredModelsMax: 1000,
   searchModelVersionsDefault: 10000,
@@ -31,19 +32,16 @@ export function canonicalStage(stage: string): ModelStage {
   return found;
 }
 
-function validateTag(what: string, tag: Tag, limit: number): void {
-  validateKey("tag", tag.key);
-  if (tag.value.length > limit) {
-    throw invalidParameter(
-      `${what} value '${tag.value.slice(0, 250)}' had length ${tag.value.length}, which exceeded length limit of ${limit}`,
-    );
-  }
+/** `_validate_registered_model_tag` and `_validate_model_version_tag`. */
+function validateTag(tag: Tag, valueLimit: number): void {
+  validateName(tag.key, "key");
+  if (tag.key.length > registryLimits.tagKey) throw exceedsMaximumLength("key", registryLimits.tagKey);
+  if (tag.value.length > valueLimit) throw exceedsMaximumLength("value", valueLimit);
 }
 
-export const validateModelTag = (tag: Tag): void =>
-  validateTag("Registered model tag", tag, registryLimits.registeredModelTagValue);
-export const validateVersionTag = (tag: Tag): void =>
-  validateTag("Model version tag", tag, registryLimits.modelVersionTagValue);
+/** Registered model tags stop at the column's 5,000 characters, where MLflow's check allows 100,000 (see README). */
+export const validateModelTag = (tag: Tag): void => validateTag(tag, registryLimits.registeredModelTagValue);
+export const validateVersionTag = (tag: Tag): void => validateTag(tag, registryLimits.modelVersionTagValue);
 
 /** MLflow's alias rules: `latest` and `v<digits>` are reserved for version references. */
 export function validateAlias(alias: string): void {
@@ -53,9 +51,7 @@ export function validateAlias(alias: string): void {
     );
   }
   if (alias.length > registryLimits.aliasName) {
-    throw invalidParameter(
-      `Registered model alias name '${alias.slice(0, 250)}' had length ${alias.length}, which exceeded length limit of ${registryLimits.aliasName}`,
-    );
+    throw exceedsMaximumLength("Registered model alias name", registryLimits.aliasName);
   }
   if (alias.toLowerCase() === "latest") {
     throw invalidParameter("'latest' alias name (case insensitive) is reserved.");

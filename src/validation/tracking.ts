@@ -8,6 +8,8 @@ import { columnLimits, RUN_NAME_TAG } from "../store/common.ts";
 
 export { columnLimits };
 import type { DatasetInput, LogBatch, Metric, Tag } from "../store/types.ts";
+import { exceedsMaximumLength, invalidValue, jsonPath, pythonRepr, validateName } from "./names.ts";
+import { pythonFloat } from "./python-json.ts";
 
 export const limits = {
   entityKey: 250,
@@ -26,87 +28,64 @@ export const limits = {
   searchRunsExperimentIds: 10000,
 } as const;
 
-// Python's \w is Unicode-aware; \p{L}\p{N}_ plus combining marks is its closest JS spelling.
-const keyPattern = /^[\p{L}\p{N}\p{M}_/.\- :]*$/u;
-
-function isPathUnsafe(key: string): boolean {
-  if (key === "." || key.startsWith("/") || key.startsWith("..")) return true;
-  if (key.endsWith("/") || key.includes("//")) return true;
-  return key.split("/").some((part) => part === "." || part === "..");
+function checkLength(path: string, value: string, limit: number): void {
+  if (value.length > limit) throw exceedsMaximumLength(path, limit);
 }
 
-export type EntityKind = "metric" | "param" | "tag";
-
-export function validateKey(kind: EntityKind, key: string): void {
-  if (!keyPattern.test(key) || isPathUnsafe(key)) {
-    throw invalidParameter(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), ` +
-        "dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).",
-    );
-  }
-  if (key.length > limits.entityKey) {
-    throw invalidParameter(
-      `${capitalize(kind)} '${key.slice(0, 50)}...' had length ${key.length}, which exceeded ` +
-        `length limit of ${limits.entityKey}`,
-    );
-  }
+/** `_validate_param`; an over-long value is refused where MLflow may truncate it (see README). */
+export function validateParam(param: Tag, path = ""): void {
+  validateName(param.key, jsonPath(path, "key"));
+  checkLength("Param key", param.key, limits.entityKey);
+  checkLength("Param value", param.value, limits.paramValue);
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function validateLength(what: string, key: string, value: string, limit: number): void {
-  if (value.length > limit) {
-    throw invalidParameter(
-      `${what} value '${value.slice(0, 50)}...' for key '${key}' had length ${value.length}, ` +
-        `which exceeded length limit of ${limit}`,
-    );
-  }
-}
-
-export function validateParam(param: Tag): void {
-  validateKey("param", param.key);
-  validateLength("Param", param.key, param.value, limits.paramValue);
-}
-
-export function validateRunTag(tag: Tag): void {
-  validateKey("tag", tag.key);
-  validateLength("Tag", tag.key, tag.value, limits.runTagValue);
+/** `_validate_tag`, whose lengths name the field by path. */
+export function validateRunTag(tag: Tag, path = ""): void {
+  validateName(tag.key, jsonPath(path, "key"));
+  checkLength(jsonPath(path, "key"), tag.key, limits.entityKey);
+  checkLength(jsonPath(path, "value"), tag.value, limits.runTagValue);
   // The run's name is stored in runs.name as well.
-  if (tag.key === RUN_NAME_TAG) validateLength("Tag", tag.key, tag.value, columnLimits.runName);
+  if (tag.key === RUN_NAME_TAG) checkLength(jsonPath(path, "value"), tag.value, columnLimits.runName);
 }
 
 export function validateExperimentTag(tag: Tag): void {
-  validateKey("tag", tag.key);
-  validateLength("Tag", tag.key, tag.value, limits.experimentTagValue);
+  validateName(tag.key, "key");
+  checkLength("key", tag.key, limits.entityKey);
+  checkLength("value", tag.value, limits.experimentTagValue);
 }
 
-export function validateMetric(metric: Metric): void {
-  validateKey("metric", metric.key);
-  if (!Number.isInteger(metric.timestamp)) {
-    throw invalidParameter(
-      `Got invalid timestamp ${metric.timestamp} for metric '${metric.key}' (value=${metric.value}). ` +
-        "Timestamp must be a nonnegative long (64-bit integer)",
+/** Python's `str(float)`, as MLflow's messages print a metric value. */
+function pythonStr(value: number): string {
+  if (Number.isNaN(value)) return "nan";
+  if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+  return pythonFloat(value);
+}
+
+/** `_validate_metric`: the name, a nonnegative timestamp, then the name's length. */
+export function validateMetric(metric: Metric, path = ""): void {
+  validateName(metric.key, jsonPath(path, "name"));
+  if (metric.timestamp < 0) {
+    throw invalidValue(
+      jsonPath(path, "timestamp"),
+      metric.timestamp,
+      `metric '${metric.key}' (value=${pythonStr(metric.value)}). ` +
+        "Timestamp must be a nonnegative long (64-bit integer) ",
     );
   }
-  if (!Number.isInteger(metric.step)) {
-    throw invalidParameter(
-      `Got invalid step ${metric.step} for metric '${metric.key}' (value=${metric.value}). ` +
-        "Step must be a valid long (64-bit integer).",
-    );
-  }
+  checkLength("Metric name", metric.key, limits.entityKey);
   // MLflow 3 model metrics land in logged_model_metrics, whose dataset columns are this wide.
-  if (metric.datasetName !== undefined && metric.datasetName.length > datasetLimits.name) {
-    throw invalidParameter(`Dataset name exceeds the maximum length of ${datasetLimits.name}`);
-  }
-  if (metric.datasetDigest !== undefined && metric.datasetDigest.length > datasetLimits.digest) {
-    throw invalidParameter(`Dataset digest exceeds the maximum length of ${datasetLimits.digest}`);
+  if (metric.datasetName !== undefined) checkLength(jsonPath(path, "dataset_name"), metric.datasetName, datasetLimits.name);
+  if (metric.datasetDigest !== undefined) {
+    checkLength(jsonPath(path, "dataset_digest"), metric.datasetDigest, datasetLimits.digest);
   }
 }
 
+/** `log_batch`'s order: every entity, then the batch limits, then duplicate param keys. */
 export function validateBatch(batch: LogBatch): void {
   const { metrics, params, tags } = batch;
+  metrics.forEach((metric, i) => validateMetric(metric, `metrics[${i}]`));
+  params.forEach((param, i) => validateParam(param, `params[${i}]`));
+  tags.forEach((tag, i) => validateRunTag(tag, `tags[${i}]`));
   const over = (what: string, n: number, limit: number): void => {
     if (n > limit) {
       throw invalidParameter(
@@ -118,18 +97,9 @@ export function validateBatch(batch: LogBatch): void {
   over("metrics", metrics.length, limits.batchMetrics);
   over("params", params.length, limits.batchParams);
   over("tags", tags.length, limits.batchTags);
-  const total = metrics.length + params.length + tags.length;
-  if (total > limits.batchTotal) {
-    throw invalidParameter(
-      `A batch logging request can contain at most ${limits.batchTotal} metrics, params, and tags ` +
-        `in total. Got ${total} entities.`,
-    );
-  }
-  metrics.forEach(validateMetric);
-  params.forEach(validateParam);
-  tags.forEach(validateRunTag);
+  over("metrics, params, and tags", metrics.length + params.length + tags.length, limits.batchTotal);
   const seen = new Set<string>();
-  const dupes = params.filter((p) => seen.has(p.key) || !seen.add(p.key)).map((p) => `'${p.key}'`);
+  const dupes = params.filter((p) => seen.has(p.key) || !seen.add(p.key)).map((p) => pythonRepr(p.key));
   if (dupes.length > 0) {
     throw invalidParameter(
       `Duplicate parameter keys have been submitted: [${dupes.join(", ")}]. Please ensure the ` +
@@ -148,9 +118,7 @@ export function validateMaxLength(field: string, value: string | undefined, limi
 
 export function validateExperimentName(name: string): void {
   if (name.length > limits.experimentName) {
-    throw invalidParameter(
-      `Experiment name exceeds the maximum length of ${limits.experimentName} characters`,
-    );
+    throw invalidParameter(`'name' exceeds the maximum length of ${limits.experimentName} characters`);
   }
 }
 
@@ -158,10 +126,9 @@ export { validateArtifactLocation } from "../artifacts/locations.ts";
 
 const idPattern = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
+/** `_validate_run_id`, which MLflow's log-batch and log-inputs run before their other checks. */
 export function validateRunId(runId: string): void {
-  if (!idPattern.test(runId)) {
-    throw invalidParameter(`Invalid run ID: '${runId}'`);
-  }
+  if (!idPattern.test(runId)) throw invalidValue("run_id", runId);
 }
 
 const datasetLimits = {
@@ -181,20 +148,21 @@ export function validateDatasetInputs(inputs: readonly DatasetInput[]): void {
       `A request can contain at most ${datasetLimits.datasetsPerRequest} datasets. Got ${inputs.length} datasets.`,
     );
   }
-  const check = (what: string, value: string | null, limit: number): void => {
+  // MLflow's exceeds_maximum_length, which names the field alone.
+  const check = (field: string, value: string | null, limit: number): void => {
     if (value !== null && value.length > limit) {
-      throw invalidParameter(`${what} exceeds the maximum length of ${limit}`);
+      throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters`);
     }
   };
   for (const { dataset, tags } of inputs) {
-    check("Dataset name", dataset.name, datasetLimits.name);
-    check("Dataset digest", dataset.digest, datasetLimits.digest);
-    check("Dataset source", dataset.source, datasetLimits.source);
-    check("Dataset schema", dataset.schema, datasetLimits.schema);
-    check("Dataset profile", dataset.profile, datasetLimits.profile);
+    check("name", dataset.name, datasetLimits.name);
+    check("digest", dataset.digest, datasetLimits.digest);
+    check("source", dataset.source, datasetLimits.source);
+    check("schema", dataset.schema, datasetLimits.schema);
+    check("profile", dataset.profile, datasetLimits.profile);
     for (const tag of tags) {
-      check("Input tag key", tag.key, datasetLimits.inputTagKey);
-      check("Input tag value", tag.value, datasetLimits.inputTagValue);
+      check("key", tag.key, datasetLimits.inputTagKey);
+      check("value", tag.value, datasetLimits.inputTagValue);
     }
   }
 }

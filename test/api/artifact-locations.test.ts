@@ -190,6 +190,28 @@ for (const backend of await backends()) {
         const missing = await fetch(`${server.url}/model-versions/get-artifact?name=guarded&version=999&path=MLmodel`);
         expect(missing.status).toBe(404);
       });
+
+      test("repeated leading slashes route as one, as MLflow's server does: //model-versions/get-artifact", async () => {
+        const created = await server.api<{ model_version: { version: string } }>("POST", "model-versions/create", {
+          name: "guarded",
+          source: `${artifactUri}/model`,
+          run_id: runId,
+        });
+        const version = created.body.model_version.version;
+        const escape = await fetch(`${server.url}//model-versions/get-artifact?name=guarded&version=${version}&path=../x`);
+        expect([escape.status, await escape.json()]).toEqual([
+          400,
+          { error_code: "INVALID_PARAMETER_VALUE", message: "Invalid path" },
+        ]);
+        const file = await fetch(`${server.url}///model-versions/get-artifact?name=guarded&version=${version}&path=MLmodel`);
+        expect([file.status, file.headers.get("content-type"), await file.text()]).toEqual([
+          200,
+          "text/plain",
+          "flavors: {}\n",
+        ]);
+        const api = await fetch(`${server.url}//api/2.0/mlflow/experiments/get?experiment_id=0`);
+        expect(api.status).toBe(200);
+      });
     });
   });
 }

@@ -95,21 +95,53 @@ for (const kind of ["local", "s3"] as Kind[]) {
       expect(await response.text()).toBe("");
     });
 
-    test("downloads carry Content-Type from the name, attachment disposition and nosniff", async () => {
-      await put(server, "headers/metrics.json", '{"a": 1}');
-      await put(server, "headers/notes.txt", "hi");
-      await put(server, "headers/MLmodel", "flavors: {}");
-      const expected: [string, string][] = [
-        ["metrics.json", "application/json"],
-        ["notes.txt", "text/plain"],
-        ["MLmodel", "application/octet-stream"],
+    test("downloads carry MLflow's Content-Type and Werkzeug's attachment disposition, and nosniff", async () => {
+      // [name, Content-Type, Content-Disposition] as MLflow 3.11's _send_artifact answers them.
+      const expected: [string, string, string][] = [
+        ["metrics.json", "text/plain", "attachment; filename=metrics.json"],
+        ["notes.txt", "text/plain", "attachment; filename=notes.txt"],
+        ["conda.yaml", "text/plain", "attachment; filename=conda.yaml"],
+        ["script.js", "text/plain", "attachment; filename=script.js"],
+        ["MLmodel", "text/plain", "attachment; filename=MLmodel"],
+        ["MLproject", "application/octet-stream", "attachment; filename=MLproject"],
+        ["README", "application/octet-stream", "attachment; filename=README"],
+        [".bashrc", "application/octet-stream", "attachment; filename=.bashrc"],
+        ["x.webp", "image/webp", "attachment; filename=x.webp"],
+        ["plot.PNG", "image/png", "attachment; filename=plot.PNG"],
+        ["page.HTML", "text/html", "attachment; filename=page.HTML"],
+        ["model.pkl", "application/octet-stream", "attachment; filename=model.pkl"],
+        ["data.csv.gz", "text/csv", "attachment; filename=data.csv.gz"],
+        ["archive.tgz", "application/x-tar", "attachment; filename=archive.tgz"],
+        ["x.gz", "application/octet-stream", "attachment; filename=x.gz"],
+        // The proxy writes the name as it is; get-artifact's send_file quotes it (below).
+        ["my file (1).txt", "text/plain", "attachment; filename=my file (1).txt"],
+        ['a"b.txt', "text/plain", 'attachment; filename=a"b.txt'],
+        ["résumé.txt", "text/plain", "attachment; filename=resume.txt; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"],
+        ["日本.txt", "text/plain", "attachment; filename=.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"],
       ];
-      for (const [name, type] of expected) {
-        const response = await fetch(`${server.url}${proxy}/headers/${name}`);
-        expect(response.status).toBe(200);
-        expect(response.headers.get("content-type")).toBe(type);
-        expect(response.headers.get("content-disposition")).toBe(`attachment; filename=${name}`);
+      for (const [name, type, disposition] of expected) {
+        expect((await put(server, `headers/${encodeURIComponent(name)}`, "x")).status).toBe(200);
+        const response = await fetch(`${server.url}${proxy}/headers/${encodeURIComponent(name)}`);
+        expect({ name, status: response.status }).toEqual({ name, status: 200 });
+        expect({ name, type: response.headers.get("content-type") }).toEqual({ name, type });
+        expect(response.headers.get("content-disposition")).toBe(disposition);
         expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+        await response.arrayBuffer();
+      }
+    });
+
+    test("get-artifact names the file as Werkzeug's send_file does", async () => {
+      const { runId } = await createRun(server);
+      const expected: [string, string][] = [
+        ["plot.png", "attachment; filename=plot.png"],
+        ["my file (1).txt", 'attachment; filename="my file (1).txt"'],
+        ['a"b.txt', 'attachment; filename="a\\"b.txt"'],
+        ["résumé.txt", "attachment; filename=resume.txt; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"],
+      ];
+      for (const [name, disposition] of expected) {
+        await put(server, `0/${runId}/artifacts/${encodeURIComponent(name)}`, "x");
+        const response = await fetch(`${server.url}/get-artifact?run_id=${runId}&path=${encodeURIComponent(name)}`);
+        expect([name, response.status, response.headers.get("content-disposition")]).toEqual([name, 200, disposition]);
         await response.arrayBuffer();
       }
     });
@@ -244,6 +276,9 @@ for (const kind of ["local", "s3"] as Kind[]) {
         ["GET", `/get-artifact?run_id=${runId}&path=../../../../etc/passwd`],
         ["GET", `/get-artifact?run_id=${runId}&path=..%5C..%5Cx`],
         ["GET", `/get-artifact?run_id=${runId}&path=file:///etc/passwd`],
+        // Checked before the run is looked up, as MLflow does.
+        ["GET", `/get-artifact?run_id=${"f".repeat(32)}&path=../x`],
+        ["GET", `/api/2.0/mlflow/artifacts/list?run_id=${"f".repeat(32)}&path=../x`],
       ];
       for (const [method, path] of attempts) {
         const response = await fetch(server.url + path, { method, body: method === "PUT" ? "x" : undefined });
@@ -269,8 +304,22 @@ for (const kind of ["local", "s3"] as Kind[]) {
       const back = await fetch(`${server.url}/get-artifact?run_id=${runId}&path=notes/readme.md`);
       expect(await back.text()).toBe("# hi");
       const tooBig = await upload("big.bin", new Uint8Array(10 * 1024 * 1024 + 1));
-      expect(tooBig.status).toBe(413);
+      expect([tooBig.status, await tooBig.json()]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "Artifact size is too large. Max size is 10MB." },
+      ]);
       expect((await upload("../escape.txt", "x")).status).toBe(400);
+      const empty = await upload("empty.txt", "");
+      expect([empty.status, await empty.json()]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "Request must specify data." },
+      ]);
+      const refused = async (query: string, message: string) => {
+        const r = await fetch(`${server.url}/ajax-api/2.0/mlflow/upload-artifact?${query}`, { method: "POST", body: "x" });
+        expect([query, r.status, await r.json()]).toEqual([query, 400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      };
+      await refused("path=a.txt", "Request must specify run_uuid.");
+      await refused(`run_uuid=${runId}`, "Request must specify path.");
     });
 
     test("model-version get-artifact answers 404 for a version that does not exist", async () => {

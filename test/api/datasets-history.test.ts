@@ -118,9 +118,33 @@ for (const backend of await backends()) {
         run_id: runs[0],
         datasets: [{ dataset: { ...iris, digest: "x".repeat(37) } }],
       });
-      expect(long.status).toBe(400);
+      expect([long.status, long.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "'digest' exceeds the maximum length of 36 characters" },
+      ]);
+      const longTag = await fml.api("POST", "runs/log-inputs", {
+        run_id: runs[0],
+        datasets: [{ dataset: iris, tags: [{ key: "k", value: "v".repeat(501) }] }],
+      });
+      expect([longTag.status, longTag.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "'value' exceeds the maximum length of 500 characters" },
+      ]);
       const ajax = await fml.api("POST", "/ajax-api/2.0/mlflow/experiments/search-datasets", { experiment_ids: [] });
-      expect(ajax.status).toBe(400);
+      expect([ajax.status, ajax.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "SearchDatasets request must specify at least one experiment_id." },
+      ]);
+      const many = await fml.api("POST", "experiments/search-datasets", {
+        experiment_ids: Array.from({ length: 21 }, (_, i) => String(i)),
+      });
+      expect([many.status, many.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "SearchDatasets request cannot specify more than 20 experiment_ids. Received 21 experiment_ids.",
+        },
+      ]);
     });
 
     test("get-history-bulk returns runs in id order, each sorted, capped in total", async () => {
@@ -136,7 +160,7 @@ for (const backend of await backends()) {
       expect(r.body.metrics[1499]?.run_id).toBe(sorted[1] as string);
     });
 
-    test("get-history-bulk-interval samples the union of steps, each run capped at max_results", async () => {
+    test("get-history-bulk-interval samples the union of steps and returns every sampled point of each run", async () => {
       const both = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
         run_ids: [...runs],
         metric_key: "loss",
@@ -147,8 +171,8 @@ for (const backend of await backends()) {
       // The union has 1500 distinct steps: 0..999 and the even steps up to 1998; sampling every
       // 150th position gives 0, 150, ..., 1700, plus the last step and each run's first and last.
       expect(byRun(both.body.metrics, runs[0] as string)).toEqual([0, 150, 300, 450, 600, 750, 900, 999]);
-      // MLflow sorts each run's points by step and keeps the first max_results of them.
-      expect(byRun(both.body.metrics, runs[1] as string)).toEqual([0, 150, 300, 450, 600, 750, 900, 1100, 1400, 1700]);
+      // max_results bounds the sampled steps, not a run's points: MLflow keeps up to 25,000 of those.
+      expect(byRun(both.body.metrics, runs[1] as string)).toEqual([0, 150, 300, 450, 600, 750, 900, 1100, 1400, 1700, 1998]);
       const all = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
         run_ids: [runs[1]],
         metric_key: "loss",
@@ -170,8 +194,9 @@ for (const backend of await backends()) {
         metric_key: "loss",
         max_results: 4,
       });
-      // 999 distinct steps (0..999 without 500): positions 0, 249, 499, 749 are steps 0, 249, 499, 750
-      expect(sampled.body.metrics.map((m) => m.step)).toEqual([0, 249, 499, 750]);
+      // 999 distinct steps (0..999 without 500): positions 0, 249, 499, 749 are steps 0, 249, 499,
+      // 750, and the last step, 999, is always there
+      expect(sampled.body.metrics.map((m) => m.step)).toEqual([0, 249, 499, 750, 999]);
     });
 
     test("a history that grows between requests is sampled from its current steps", async () => {
@@ -194,7 +219,7 @@ for (const backend of await backends()) {
           metric_key: "acc",
           max_results: maxResults,
         });
-        expect(r.body.metrics.map((m) => m.step)).toEqual(expected.sort((a, b) => a - b).slice(0, maxResults));
+        expect(r.body.metrics.map((m) => m.step)).toEqual(expected.sort((a, b) => a - b));
       };
       await log(range(5, 40)); // dense
       await expectSampled(7);
@@ -206,6 +231,89 @@ for (const backend of await backends()) {
       await expectSampled(7);
       await log([60, 20]); // a gap and a step logged twice
       await expectSampled(9);
+    });
+
+    test("get-history-bulk-interval always includes the last step, runs in the order asked", async () => {
+      const ids: string[] = [];
+      for (const key of ["b", "a"]) {
+        const run = await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", {
+          experiment_id: experimentId,
+          run_name: key,
+        });
+        const runId = run.body.run.info.run_id;
+        const metrics = Array.from({ length: 10 }, (_, step) => ({ key: "ten", value: step, timestamp: 7000 + step, step }));
+        expect((await fml.api("POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200);
+        ids.push(runId);
+      }
+      const [first, second] = ids as [string, string];
+      const ordered: [string, string] = first < second ? [second, first] : [first, second];
+      const r = await fml.api<{ metrics: MetricRow[] }>("GET", "metrics/get-history-bulk-interval", {
+        run_ids: ordered,
+        metric_key: "ten",
+        max_results: 5,
+      });
+      expect(r.status).toBe(200);
+      const steps = [0, 2, 4, 6, 8, 9];
+      expect(r.body.metrics.map((m) => [m.run_id, m.step])).toEqual([
+        ...steps.map((step) => [ordered[0], step]),
+        ...steps.map((step) => [ordered[1], step]),
+      ]);
+    });
+
+    test("the bulk history endpoints answer MLflow's messages", async () => {
+      const docs = " See the API docs for more information about request parameters.";
+      const cases: [string, Record<string, unknown>, string][] = [
+        ["get-history-bulk", { metric_key: "loss" }, "GetMetricHistoryBulk request must specify at least one run_id."],
+        ["get-history-bulk", { run_id: [runs[0]] }, "GetMetricHistoryBulk request must specify a metric_key."],
+        [
+          "get-history-bulk",
+          { run_id: Array.from({ length: 101 }, (_, i) => `r${i}`), metric_key: "loss" },
+          "GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received 101 run_ids.",
+        ],
+        ["get-history-bulk-interval", { metric_key: "loss" }, `Missing value for required parameter 'run_ids'.${docs}`],
+        ["get-history-bulk-interval", { run_ids: [runs[0]] }, `Missing value for required parameter 'metric_key'.${docs}`],
+        [
+          "get-history-bulk-interval",
+          { run_ids: Array.from({ length: 101 }, (_, i) => `r${i}`), metric_key: "loss" },
+          `GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received 101 run_ids.${docs}`,
+        ],
+        [
+          "get-history-bulk-interval",
+          { run_ids: [runs[0]], metric_key: "loss", max_results: 2501 },
+          `max_results must be between 1 and 2500.${docs}`,
+        ],
+        [
+          "get-history-bulk-interval",
+          { run_ids: [runs[0]], metric_key: "loss", max_results: 0, start_step: 1 },
+          `max_results must be between 1 and 2500.${docs}`,
+        ],
+        [
+          "get-history-bulk-interval",
+          { run_ids: [runs[0]], metric_key: "loss", start_step: 1 },
+          "If either start step or end step are specified, both must be specified.",
+        ],
+        [
+          "get-history-bulk-interval",
+          { run_ids: [runs[0]], metric_key: "loss", start_step: 5, end_step: 2 },
+          "end_step must be greater than start_step. Found start_step=5 and end_step=2.",
+        ],
+        [
+          "get-history-bulk-interval",
+          { run_ids: [runs[0]], metric_key: "loss", start_step: "x", end_step: 2 },
+          `Invalid value "x" for parameter 'start_step' supplied:  Hint: Value was of type 'str'.${docs}`,
+        ],
+      ];
+      for (const [endpoint, query, message] of cases) {
+        const r = await fml.api("GET", `metrics/${endpoint}`, query);
+        expect({ endpoint, query, status: r.status, body: r.body }).toEqual({
+          endpoint,
+          query,
+          status: 400,
+          body: { error_code: "INVALID_PARAMETER_VALUE", message },
+        });
+      }
+      const none = await fml.api("GET", "metrics/get-history-bulk", { run_id: [runs[0]], metric_key: "loss", max_results: 0 });
+      expect([none.status, none.body]).toEqual([200, { metrics: [] }]);
     });
 
     test("get-history-bulk-interval honours a step range and validates its parameters", async () => {

@@ -4,6 +4,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { realpathSync } from "node:fs";
 import { backends, startFml, type FmlServer } from "../helpers/server.ts";
 
 type Experiment = {
@@ -65,6 +66,64 @@ for (const backend of await backends()) {
       expect(r.body.experiment.artifact_location).toBe("s3://bucket/somewhere");
     });
 
+    test("a relative artifact_location is resolved against the server's working directory, as MLflow does", async () => {
+      const cwd = realpathSync(fml.dir);
+      const cases: [string, string][] = [
+        ["my_location", `${cwd}/my_location`],
+        ["./nested//dir/", `${cwd}/nested/dir`],
+        ["file:relative/x", `file://${cwd}/relative/x`],
+        ["/absolute/kept", "/absolute/kept"],
+        ["file:///absolute/kept", "file:///absolute/kept"],
+      ];
+      for (const [i, [given, stored]] of cases.entries()) {
+        const id = await create(`relative-${i}`, { artifact_location: given });
+        const r = await fml.api<{ experiment: Experiment }>("GET", "experiments/get", { experiment_id: id });
+        expect([given, r.body.experiment.artifact_location]).toEqual([given, stored]);
+      }
+    });
+
+    test("over-long names and locations and a missing experiment_id answer MLflow's messages", async () => {
+      const refused = async (path: string, body: object, message: string) => {
+        const r = await fml.api("POST", path, body);
+        expect([path, r.status, r.body]).toEqual([path, 400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      };
+      await refused("experiments/create", { name: "n".repeat(501) }, "'name' exceeds the maximum length of 500 characters");
+      const id = await create("long-rename");
+      await refused(
+        "experiments/update",
+        { experiment_id: id, new_name: "n".repeat(501) },
+        "'name' exceeds the maximum length of 500 characters",
+      );
+      await refused(
+        "experiments/create",
+        { name: "long-location", artifact_location: `s3://bucket/${"x".repeat(2048)}` },
+        "Invalid artifact path length. The length of the artifact path cannot be greater than 2048 characters. " +
+          "To configure this limit, please set the MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH environment variable.",
+      );
+      await refused(
+        "experiments/set-experiment-tag",
+        { key: "", value: 1 },
+        "Missing value for required parameter 'experiment_id'. See the API docs for more information about request parameters.",
+      );
+    });
+
+    test("a float artifact_location is printed as Python prints it", async () => {
+      const r = await fetch(`${fml.url}/api/2.0/mlflow/experiments/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"name": "float-location", "artifact_location": 9.0}',
+      });
+      expect([r.status, await r.json()]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message:
+            "Invalid value 9.0 for parameter 'artifact_location' supplied:  Hint: Value was of type 'float'. " +
+            "See the API docs for more information about request parameters.",
+        },
+      ]);
+    });
+
     test("create with a taken name is 400 RESOURCE_ALREADY_EXISTS", async () => {
       await create("dup");
       const r = await fml.api("POST", "experiments/create", { name: "dup" });
@@ -104,8 +163,13 @@ for (const backend of await backends()) {
         message: "No Experiment with id=987654 exists",
       });
       const bad = await fml.api("GET", "experiments/get", { experiment_id: "abc" });
-      expect(bad.status).toBe(400);
-      expect(bad.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+      expect([bad.status, bad.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid experiment ID 'abc'. Experiment ID must be a valid integer.",
+        },
+      ]);
     });
 
     test("get-by-name finds an experiment and answers 404 for an unknown name", async () => {
@@ -171,11 +235,26 @@ for (const backend of await backends()) {
       expect(missing.status).toBe(404);
     });
 
-    test("an invalid tag key is refused", async () => {
+    test("an invalid or over-long tag is refused with MLflow 3.11's messages", async () => {
       const id = await create("bad-tag");
-      const r = await fml.api("POST", "experiments/set-experiment-tag", { experiment_id: id, key: "a//b", value: "v" });
-      expect(r.status).toBe(400);
-      expect(String(r.body.message)).toContain("Invalid tag name: 'a//b'");
+      const cases: [object, string][] = [
+        [
+          { key: "a//b", value: "v" },
+          `Invalid value "a//b" for parameter 'key' supplied: Names may be treated as files in certain cases, ` +
+            "and must not resolve to other names when treated as such. This name would resolve to 'a/b'",
+        ],
+        [
+          { key: "a$b", value: "v" },
+          `Invalid value "a$b" for parameter 'key' supplied: Names may only contain alphanumerics, underscores (_), ` +
+            "dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).",
+        ],
+        [{ key: "k".repeat(251), value: "v" }, "'key' exceeds the maximum length of 250 characters"],
+        [{ key: "k", value: "v".repeat(5001) }, "'value' exceeds the maximum length of 5000 characters"],
+      ];
+      for (const [tag, message] of cases) {
+        const r = await fml.api("POST", "experiments/set-experiment-tag", { experiment_id: id, ...tag });
+        expect([r.status, r.body]).toEqual([400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      }
     });
 
     test("search pages through every active experiment with next_page_token", async () => {
@@ -216,10 +295,33 @@ for (const backend of await backends()) {
       expect(r.body).toEqual({});
     });
 
-    test("search refuses max_results above 50000 and a bad page token", async () => {
-      const big = await fml.api("POST", "experiments/search", { max_results: 50001 });
-      expect(big.status).toBe(400);
-      expect(big.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+    test("search refuses max_results outside 1..50000 with MLflow's messages, and a bad page token", async () => {
+      const big = await fml.api("POST", "experiments/search", { max_results: 123456789 });
+      expect([big.status, big.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid value 123456789 for parameter 'max_results' supplied. It must be at most 50000",
+        },
+      ]);
+      const view = await fml.api("GET", "experiments/search", { max_results: 10, view_type: "BOGUS" });
+      expect([view.status, view.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message:
+            `Invalid value "BOGUS" for parameter 'view_type' supplied:  Hint: Value was of type 'str'. ` +
+            "See the API docs for more information about request parameters.",
+        },
+      ]);
+      const zero = await fml.api("POST", "experiments/search", { max_results: 0 });
+      expect([zero.status, zero.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid value 0 for parameter 'max_results' supplied. It must be a positive integer",
+        },
+      ]);
       const token = await fml.api("POST", "experiments/search", { max_results: 10, page_token: "%%%" });
       expect(token.status).toBe(400);
       expect(token.body.error_code).toBe("INVALID_PARAMETER_VALUE");

@@ -39,7 +39,7 @@ for (const backend of await backends()) {
       expectRefused(await server.api("POST", "experiments/create", { name: "a\u0000b" }), "name");
       expectRefused(
         await server.api("POST", "runs/log-batch", { run_id: runId, params: [{ key: "k", value: "v\u0000" }] }),
-        "value",
+        "params[0].value",
       );
       expectRefused(await server.api("GET", "experiments/get-by-name", { experiment_name: "x\u0000y" }), "experiment_name");
       const run = await server.api<{ run: { data: { params?: unknown[] } } }>("GET", "runs/get", { run_id: runId });

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { backends, startFml, type FmlServer } from "../helpers/server.ts";
 
+const docs = " See the API docs for more information about request parameters.";
+
 type Kv = { key: string; value: string };
 type VersionJson = {
   name: string;
@@ -209,7 +211,9 @@ for (const backend of await backends()) {
       expectError(await fml.api("DELETE", "registered-models/delete-tag", { name: "nope", key: "k" }), 404, "RESOURCE_DOES_NOT_EXIST");
       expectError(await fml.api("POST", "registered-models/set-tag", { name: "tagged", key: "../x", value: "v" }), 400, "INVALID_PARAMETER_VALUE");
       const long = await fml.api("POST", "registered-models/set-tag", { name: "tagged", key: "big", value: "x".repeat(5001) });
-      expectError(long, 400, "INVALID_PARAMETER_VALUE");
+      expectError(long, 400, "INVALID_PARAMETER_VALUE", "'value' exceeds the maximum length of 5000 characters");
+      const longKey = await fml.api("POST", "registered-models/set-tag", { name: "tagged", key: "k".repeat(251), value: "v" });
+      expectError(longKey, 400, "INVALID_PARAMETER_VALUE", "'key' exceeds the maximum length of 250 characters");
     });
 
     // ------------------------------------------------------------------ model versions
@@ -238,8 +242,10 @@ for (const backend of await backends()) {
       });
       const plain = await createVersion("versioned");
       expect(plain.version).toBe("2");
-      expect(plain.run_id).toBeUndefined();
-      expect(plain.description).toBeUndefined();
+      // MLflow stores and sends the unset fields as "": clients read "" rather than None.
+      expect(plain.run_id).toBe("");
+      expect(plain.description).toBe("");
+      expect(plain.run_link).toBe("");
       expect(plain.tags).toBeUndefined();
     });
 
@@ -388,6 +394,35 @@ for (const backend of await backends()) {
       expect(copy.source).toBe("models:/download/1");
       const uri = await fml.api("GET", "model-versions/get-download-uri", { name: "download-copy", version: "1" });
       expect(uri.body).toEqual({ artifact_uri: "s3://bucket/path/model" });
+    });
+
+    test("registry endpoints check their fields in the order of MLflow's request schemas", async () => {
+      const missingName = `Missing value for required parameter 'name'.${docs}`;
+      const cases: [string, string, object, string][] = [
+        ["POST", "registered-models/set-tag", { key: 5, value: 1.5 }, missingName],
+        ["POST", "model-versions/set-tag", { key: "", value: 1 }, missingName],
+        [
+          "POST",
+          "model-versions/set-tag",
+          { name: "m", key: 5 },
+          `Missing value for required parameter 'version'.${docs}`,
+        ],
+        [
+          "POST",
+          "registered-models/create",
+          { name: "order", tags: [{ key: "../x", value: "v" }], description: 7 },
+          `Invalid value 7 for parameter 'description' supplied:  Hint: Value was of type 'int'.${docs}`,
+        ],
+        [
+          "POST",
+          "model-versions/create",
+          { name: "order", source: "/etc", run_link: ["x"] },
+          `Invalid value ["x"] for parameter 'run_link' supplied:  Hint: Value was of type 'list'.${docs}`,
+        ],
+      ];
+      for (const [method, path, body, message] of cases) {
+        expectError(await fml.api(method, path, body), 400, "INVALID_PARAMETER_VALUE", message);
+      }
     });
 
     test("model-versions/set-tag and delete-tag", async () => {
@@ -569,8 +604,19 @@ for (const backend of await backends()) {
         expectError(await searchModels({ filter: "name = 'a' OR name = 'b'" }), 400, "INVALID_PARAMETER_VALUE");
         expectError(await searchModels({ filter: "version_number = 1" }), 400, "INVALID_PARAMETER_VALUE");
         expectError(await searchModels({ order_by: ["bogus"] }), 400, "INVALID_PARAMETER_VALUE");
-        expectError(await searchModels({ max_results: 1001 }), 400, "INVALID_PARAMETER_VALUE");
-        expectError(await searchModels({ max_results: 0 }), 400, "INVALID_PARAMETER_VALUE");
+        // A query-string value is a str to MLflow's request schema, and printed quoted.
+        expectError(
+          await searchModels({ max_results: 1001 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          `Invalid value "1001" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.${docs}`,
+        );
+        expectError(
+          await searchModels({ max_results: 0 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          "Invalid value for max_results. It must be a positive integer, but got 0",
+        );
         expectError(await searchModels({ page_token: "!!!" }), 400, "INVALID_PARAMETER_VALUE");
       });
 
@@ -610,7 +656,18 @@ for (const backend of await backends()) {
         expect((await searchVersions({ filter: "name = 'none-such'" })).body).toEqual({});
         expectError(await searchVersions({ filter: "version_number = 'x'" }), 400, "INVALID_PARAMETER_VALUE");
         expectError(await searchVersions({ filter: "bogus = 'x'" }), 400, "INVALID_PARAMETER_VALUE");
-        expectError(await searchVersions({ max_results: 200001 }), 400, "INVALID_PARAMETER_VALUE");
+        expectError(
+          await searchVersions({ max_results: 200001 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          `Invalid value "200001" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.${docs}`,
+        );
+        expectError(
+          await searchVersions({ max_results: -1 }),
+          400,
+          "INVALID_PARAMETER_VALUE",
+          "Invalid value for max_results. It must be a positive integer, but got -1",
+        );
       });
     });
 

@@ -26,6 +26,7 @@ type RunJson = {
 };
 
 const MAX_DOUBLE = 1.7976931348623157e308;
+const docs = " See the API docs for more information about request parameters.";
 
 for (const backend of await backends()) {
   describe(`runs [${backend}]`, () => {
@@ -240,9 +241,136 @@ for (const backend of await backends()) {
       expect(boolValue.status).toBe(400);
       const badKey = await fml.api("POST", "runs/log-metric", { run_id: id, key: "../x", value: 1, timestamp: 1 });
       expect(badKey.status).toBe(400);
-      expect(String(badKey.body.message)).toContain("Invalid metric name");
+      expect(badKey.body.message).toBe(
+        `Invalid value "../x" for parameter 'name' supplied: Names may be treated as files in certain cases, ` +
+          "and must not resolve to other names when treated as such. This name would resolve to '../x'",
+      );
+      const negative = await fml.api("POST", "runs/log-metric", { run_id: id, key: "m", value: 1, timestamp: -1 });
+      expect([negative.status, negative.body.message]).toEqual([
+        400,
+        "Invalid value -1 for parameter 'timestamp' supplied: metric 'm' (value=1.0). " +
+          "Timestamp must be a nonnegative long (64-bit integer) ",
+      ]);
       const strings = await fml.api("POST", "runs/log-metric", { run_id: id, key: "s", value: "2.5", timestamp: "12", step: "3" });
       expect(strings.status).toBe(200);
+    });
+
+    test("each run endpoint checks its fields in the order of MLflow's request schema, run_id first", async () => {
+      const runIdType = `Invalid value 123 for parameter 'run_id' supplied:  Hint: Value was of type 'int'.${docs}`;
+      const noRunId = `Missing value for required parameter 'run_id'.${docs}`;
+      const cases: [string, object, string][] = [
+        ["runs/log-parameter", { run_id: 123, key: "k", value: 1.5 }, runIdType],
+        ["runs/set-tag", { run_id: 123, key: "k", value: 1.5 }, runIdType],
+        ["runs/log-metric", { run_id: 123, key: "k", value: "x", timestamp: "y" }, runIdType],
+        ["runs/log-parameter", { key: "k", value: 1.5 }, noRunId],
+        ["runs/set-tag", { key: 7, value: 1.5 }, noRunId],
+        ["runs/log-metric", { key: "k" }, noRunId],
+        ["metrics/get-history", {}, noRunId],
+        [
+          "runs/create",
+          { start_time: "soon", tags: [{ key: "../bad", value: "v" }] },
+          `Invalid value "soon" for parameter 'start_time' supplied:  Hint: Value was of type 'str'.${docs}`,
+        ],
+        [
+          "runs/update",
+          { run_id: "0".repeat(32), end_time: 1.5, status: "BOGUS" },
+          `Invalid value 1.5 for parameter 'end_time' supplied:  Hint: Value was of type 'float'.${docs}`,
+        ],
+      ];
+      for (const [endpoint, body, message] of cases) {
+        const r = endpoint.startsWith("metrics/") ? await fml.api("GET", endpoint, body) : await fml.api("POST", endpoint, body);
+        expect({ endpoint, body, status: r.status, response: r.body }).toEqual({
+          endpoint,
+          body,
+          status: 400,
+          response: { error_code: "INVALID_PARAMETER_VALUE", message },
+        });
+      }
+      const run = await newRun();
+      // Sent as written: Python's json keeps 9.0 a float, and MLflow prints it so.
+      const floatValue = await fetch(`${fml.url}/api/2.0/mlflow/runs/log-parameter`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"run_id": "${run.info.run_id}", "key": "k", "value": 9.0}`,
+      });
+      expect(floatValue.status).toBe(400);
+      expect(await floatValue.json()).toEqual({
+        error_code: "INVALID_PARAMETER_VALUE",
+        message: `Invalid value 9.0 for parameter 'value' supplied:  Hint: Value was of type 'float'.${docs}`,
+      });
+    });
+
+    test("log-batch checks every entity before the batch limits, naming each by its path", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      const many = Array.from({ length: 1001 }, (_, i) => ({ key: "m", value: 1, timestamp: 1, step: i }));
+      const cases: [object, string][] = [
+        [
+          { metrics: [...many.slice(0, 1000), { key: "./m", value: 1, timestamp: 1 }] },
+          `Invalid value "./m" for parameter 'metrics[1000].name' supplied: Names may be treated as files in ` +
+            "certain cases, and must not resolve to other names when treated as such. This name would resolve to 'm'",
+        ],
+        [
+          { metrics: many },
+          "A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics " +
+            "across multiple requests and try again.",
+        ],
+        [
+          { metrics: many.slice(0, 950), params: Array.from({ length: 51 }, (_, i) => ({ key: `p${i}`, value: "v" })) },
+          "A batch logging request can contain at most 1000 metrics, params, and tags. Got 1001 metrics, params, " +
+            "and tags. Please split up metrics, params, and tags across multiple requests and try again.",
+        ],
+        [{ params: [{ key: "p", value: "v".repeat(6001) }] }, "'Param value' exceeds the maximum length of 6000 characters"],
+        [{ tags: [{ key: "t", value: "v".repeat(8001) }] }, "'tags[0].value' exceeds the maximum length of 8000 characters"],
+        [{ tags: [{ key: "t".repeat(251), value: "v" }] }, "'tags[0].key' exceeds the maximum length of 250 characters"],
+        [{ metrics: [{ key: "m".repeat(251), value: 1, timestamp: 1 }] }, "'Metric name' exceeds the maximum length of 250 characters"],
+        [
+          { params: [{ key: "a", value: "1" }, { key: "a", value: "2" }] },
+          "Duplicate parameter keys have been submitted: ['a']. Please ensure the request contains only one param " +
+            "value per param key.",
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const r = await fml.api("POST", "runs/log-batch", { run_id: id, ...body });
+        expect([r.status, r.body]).toEqual([400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
+      }
+    });
+
+    test("log-batch and log-inputs refuse a malformed run_id before looking for the run", async () => {
+      for (const path of ["runs/log-batch", "runs/log-inputs"]) {
+        const r = await fml.api("POST", path, { run_id: "bad/id", params: [{ key: "../x", value: "v" }] });
+        expect([path, r.status, r.body]).toEqual([
+          path,
+          400,
+          { error_code: "INVALID_PARAMETER_VALUE", message: `Invalid value "bad/id" for parameter 'run_id' supplied.` },
+        ]);
+      }
+    });
+
+    test("log-batch names a missing or mistyped field by its path, as MLflow does", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      const cases: [object, string][] = [
+        [
+          { metrics: [{ key: "m", value: 1, timestamp: 1 }, { key: "m", value: 1 }] },
+          `Missing value for required parameter 'metrics[1].timestamp'.${docs}`,
+        ],
+        [{ metrics: [{ value: 1, timestamp: 1 }] }, `Missing value for required parameter 'metrics[0].key'.${docs}`],
+        [{ params: [{ value: "v" }] }, `Missing value for required parameter 'params[0].key'.${docs}`],
+        [{ tags: [{ key: "", value: "v" }] }, `Missing value for required parameter 'tags[0].key'.${docs}`],
+        [
+          { tags: [{ key: "t", value: { "é": [1.50, 2] } }] },
+          `Invalid value {"\\u00e9":[1.5,2]} for parameter 'tags[0].value' supplied:  Hint: Value was of type 'dict'.${docs}`,
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const r = await fml.api("POST", "runs/log-batch", { run_id: id, ...body });
+        expect({ body, status: r.status, response: r.body }).toEqual({
+          body,
+          status: 400,
+          response: { error_code: "INVALID_PARAMETER_VALUE", message },
+        });
+      }
     });
 
     test("log-batch stores params, metrics and tags together", async () => {
@@ -398,8 +526,22 @@ for (const backend of await backends()) {
       const bad = await fml.api("POST", "runs/search", { experiment_ids: [eid], filter: "metrics.acc >" });
       expect(bad.status).toBe(400);
       expect(bad.body.error_code).toBe("INVALID_PARAMETER_VALUE");
-      const tooMany = await fml.api("POST", "runs/search", { experiment_ids: [eid], max_results: 50001 });
-      expect(tooMany.status).toBe(400);
+      const tooMany = await fml.api("POST", "runs/search", { experiment_ids: [eid], max_results: 123456789 });
+      expect([tooMany.status, tooMany.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: `Invalid value 123456789 for parameter 'max_results' supplied:  Hint: Value was of type 'int'.${docs}`,
+        },
+      ]);
+      const zero = await fml.api("POST", "runs/search", { experiment_ids: [eid], max_results: 0 });
+      expect([zero.status, zero.body]).toEqual([
+        400,
+        {
+          error_code: "INVALID_PARAMETER_VALUE",
+          message: "Invalid value 0 for parameter 'max_results' supplied. It must be a positive integer",
+        },
+      ]);
     });
 
     test("search run_view_type selects deleted runs", async () => {
