@@ -87,12 +87,13 @@ for (const backend of await backends()) {
         const r = await fml.api("POST", path, body);
         expect([path, r.status, r.body]).toEqual([path, 400, { error_code: "INVALID_PARAMETER_VALUE", message }]);
       };
-      await refused("experiments/create", { name: "n".repeat(501) }, "'name' exceeds the maximum length of 500 characters");
+      // experiments.name is VARCHAR(256): fml's limit on every database (MLflow's is 500; see README).
+      await refused("experiments/create", { name: "n".repeat(501) }, "'name' exceeds the maximum length of 256 characters");
       const id = await create("long-rename");
       await refused(
         "experiments/update",
         { experiment_id: id, new_name: "n".repeat(501) },
-        "'name' exceeds the maximum length of 500 characters",
+        "'name' exceeds the maximum length of 256 characters",
       );
       await refused(
         "experiments/create",

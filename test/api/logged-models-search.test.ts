@@ -169,8 +169,8 @@ for (const backend of await backends()) {
         [{ filter: "datasets.name = 'x'" }, "Invalid entity type: 'datasets'."],
         [{ order_by: [{ field_name: "params.lr" }] }, "Invalid order by field name: params.lr. Only metrics are supported."],
         [{ order_by: [{ field_name: "bogus" }] }, "Invalid order by field name: bogus"],
-        [{ experiment_ids: ["abc"] }, "Invalid experiment ID: 'abc'"],
-        [{ experiment_ids: ["99999999999"] }, "Invalid experiment ID: '99999999999'"],
+        [{ experiment_ids: ["abc"] }, "Invalid experiment ID 'abc'. Experiment ID must be a valid integer."],
+        [{ experiment_ids: ["99999999999"] }, "Invalid experiment ID '99999999999'. Experiment ID must be a valid integer."],
         [{ experiment_ids: [] }, "Missing value for required parameter 'experiment_ids'."],
       ];
       for (const [body, message] of cases) {

@@ -93,7 +93,7 @@ for (const backend of await backends()) {
       for (const bad of ["abc", "99999999999"]) {
         const r = await fml.api<ErrorJson>("POST", "logged-models", { experiment_id: bad });
         expect(r.status).toBe(400);
-        expect(r.body).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: `Invalid experiment ID: '${bad}'` });
+        expect(r.body).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: `Invalid experiment ID '${bad}'. Experiment ID must be a valid integer.` });
       }
 
       const missing = await fml.api<ErrorJson>("POST", "logged-models", {});
@@ -423,7 +423,7 @@ for (const backend of await backends()) {
           "POST",
           "runs/log-metric",
           { run_id: runId, key: "k", value: 1, timestamp: 1, model_id: id, dataset_digest: long(37) },
-          "Dataset digest",
+          "'dataset_digest'",
         ],
         ["GET", "logged-models/m-%00", undefined, "'model_id'"],
         ["DELETE", `logged-models/${id}/tags/a%00b`, undefined, "'tag_key'"],
