@@ -30,6 +30,8 @@ export class StoreOpenError extends Error {
 export interface Stores {
   tracking: SqlTrackingStore;
   registry: SqlRegistryStore;
+  /** The database itself, for the stores that take it directly (traces, spans, assessments). */
+  db: Database;
 }
 
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
@@ -39,7 +41,7 @@ export async function openStores(options: OpenStoreOptions): Promise<Stores> {
   const db = options.wrapDatabase?.(opened) ?? opened;
   const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   await tracking.ensureDefaultExperiment();
-  return { tracking, registry: new SqlRegistryStore(db) };
+  return { tracking, registry: new SqlRegistryStore(db), db };
 }
 
 async function openDatabase(options: OpenStoreOptions): Promise<Database> {
