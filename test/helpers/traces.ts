@@ -129,3 +129,11 @@ export function pipelineSpans(traceHex: string, startNs = 1796059594170738332n):
     },
   ];
 }
+
+/** transcripts/trace_decorator.md, exchange 6: `pipeline` calling `add`, as protobuf. */
+export const PYTHON_CLIENT_REQUEST = Uint8Array.from(
+  atob(
+    "CvgECmwKIgoWdGVsZW1ldHJ5LnNkay5sYW5ndWFnZRIICgZweXRob24KHgoSdGVsZW1ldHJ5LnNkay5uYW1lEggKBm1sZmxvdwomChV0ZWxlbWV0cnkuc2RrLnZlcnNpb24SDQoLMy4xMS4yLmRldjAShwQShgIKEGUvSdJW1rn84tMtpY3VQ4oSCAgv1gb6CJxYIgjFn2mXSxVfyCoDYWRkOfLq22ev4uwYQQws4mev4uwYSj4KFW1sZmxvdy50cmFjZVJlcXVlc3RJZBIlCiN0ci02NTJmNDlkMjU2ZDZiOWZjZTJkMzJkYTU4ZGQ1NDM4YUocCg9tbGZsb3cuc3BhblR5cGUSCQoHVU5LTk9XTkogChdtbGZsb3cuc3BhbkZ1bmN0aW9uTmFtZRIFCgNhZGRKKQoRbWxmbG93LnNwYW5JbnB1dHMSFDISCgcKAWESAhgDCgcKAWISAhgBShgKEm1sZmxvdy5zcGFuT3V0cHV0cxICGAR6AhgBEvsBChBlL0nSVta5/OLTLaWN1UOKEgjFn2mXSxVfyCoIcGlwZWxpbmU5nKb6Wa/i7BhB7hTkZ6/i7BhKPgoVbWxmbG93LnRyYWNlUmVxdWVzdElkEiUKI3RyLTY1MmY0OWQyNTZkNmI5ZmNlMmQzMmRhNThkZDU0MzhhShoKD21sZmxvdy5zcGFuVHlwZRIHCgVDSEFJTkolChdtbGZsb3cuc3BhbkZ1bmN0aW9uTmFtZRIKCghwaXBlbGluZUogChFtbGZsb3cuc3BhbklucHV0cxILMgkKBwoBeBICGANKGAoSbWxmbG93LnNwYW5PdXRwdXRzEgIYCHoCGAE=",
+  ),
+  (c) => c.charCodeAt(0),
+);
