@@ -198,7 +198,8 @@ export class SpanStore {
           }
         }
       }
-      const text = JSON.stringify(total);
+      // json.dumps form, as MLflow writes it: `{"input_tokens": 10, ...}`.
+      const text = `{${Object.entries(total).map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(", ")}}`;
       await upsertKeyValues(tx, "trace_request_metadata", traceId, [[METADATA_TOKEN_USAGE, text]]);
       await writeTokenMetrics(tx, traceId, text);
     }
