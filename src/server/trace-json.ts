@@ -55,6 +55,11 @@ function parseJsonText(text: string): Json {
   }
 }
 
+function withoutNulls(value: Json): Json {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+}
+
 export function assessmentJson(a: Assessment): Json {
   const out: Record<string, Json> = {
     assessment_id: a.assessmentId,
@@ -69,9 +74,9 @@ export function assessmentJson(a: Assessment): Json {
   out.last_update_time = timestampJson(a.lastUpdatedTimestamp);
   const value = parseJsonText(a.value);
   if (a.type === "feedback") {
-    const feedback: Record<string, Json> = {};
-    if (value !== null) feedback.value = value;
-    if (a.error) feedback.error = parseJsonText(a.error);
+    // An error-only feedback still carries `value: null` (a google.protobuf.Value holding null).
+    const feedback: Record<string, Json> = { value };
+    if (a.error) feedback.error = withoutNulls(parseJsonText(a.error));
     out.feedback = feedback;
   } else if (a.type === "expectation") {
     const simple = value === null || ["string", "number", "boolean"].includes(typeof value);

@@ -142,7 +142,7 @@ for (const backend of await backends()) {
         source: { source_type: "LLM_JUDGE", source_id: "gpt" },
         feedback: { error: { error_code: "RATE_LIMIT", error_message: "slow down" } },
       });
-      expect(errored.body.assessment.feedback).toEqual({ error: { error_code: "RATE_LIMIT", error_message: "slow down" } });
+      expect(errored.body.assessment.feedback).toEqual({ value: null, error: { error_code: "RATE_LIMIT", error_message: "slow down" } });
       await create(id, { assessment_name: "score", feedback: { value: 0.9 } });
       await create(id, { assessment_name: "answer", expectation: { value: "hello" } });
       const find = async (filter: string) =>

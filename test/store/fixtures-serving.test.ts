@@ -23,6 +23,7 @@ import {
   trackingMismatches,
   type ExpectedContents,
 } from "../helpers/manifest-check.ts";
+import { traceMismatches, type ExpectedTraces } from "../helpers/manifest-traces.ts";
 import { backends, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
 
 const versions = fixtureVersions();
@@ -113,6 +114,18 @@ describe("real MLflow databases", () => {
           async () => {
             const mismatches = await timed(`  registry check ${version} [${backend}]`, () =>
               registryMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+
+        // Only fixtures whose workload wrote traces record them.
+        if (readManifest(version).features?.traces === true) test(
+          "traces: info, tags, metadata, assessments, spans (database and traces.json) and search order",
+          async () => {
+            const mismatches = await timed(`  trace check ${version} [${backend}]`, () =>
+              traceMismatches(served.fml, expected as unknown as ExpectedTraces),
             );
             expect(mismatches).toEqual([]);
           },
