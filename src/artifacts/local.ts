@@ -6,24 +6,68 @@
 
 import { mkdir, open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { notFound } from "../errors.ts";
+import { invalidParameter, MlflowError, notFound } from "../errors.ts";
+import { localPathOf } from "./locations.ts";
 import { invalidPath, joinPath } from "./paths.ts";
 import type { ArtifactBody, ArtifactStore, FileInfo } from "./types.ts";
 
 const CHUNK_BYTES = 256 * 1024;
+/** Most file systems refuse longer names (ENAMETOOLONG). */
+const MAX_NAME_BYTES = 255;
+/** Uploads land in a hidden sibling first; one left by a crash is removed once this old. */
+const UPLOAD_PREFIX = ".fml-upload-";
+const STALE_UPLOAD_MS = 60 * 60 * 1000;
+
+const encoder = new TextEncoder();
+
+/**
+ * A file-system failure as the client may see it: what went wrong in MLflow's terms, never the
+ * server's path (the log has the full error).
+ */
+function fileSystemError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "ENAMETOOLONG":
+      return invalidParameter(`Invalid path: a name is longer than ${MAX_NAME_BYTES} bytes`);
+    case "EEXIST":
+    case "ENOTDIR":
+    case "EISDIR":
+      return invalidParameter("Invalid path: a file and a directory of the same name");
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return new MlflowError("PERMISSION_DENIED", "The artifact store refused access to this path");
+    case "ENOSPC":
+    case "EDQUOT":
+      return new MlflowError("TEMPORARILY_UNAVAILABLE", "The artifact store is out of space");
+    default:
+      return error;
+  }
+}
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-/** `file:///srv/a` → `/srv/a`; plain paths are made absolute against the working directory. */
+/**
+ * `file:///srv/a` → `/srv/a`; plain paths are made absolute against the working directory. A file
+ * URI with a query or fragment is refused: a URL parser would drop that part, and with it whatever
+ * was appended to the location (`file:///etc#/<run>/artifacts` would be `/etc`).
+ */
 export function localPathFromUri(uri: string): string {
-  if (uri.startsWith("file:")) {
-    const url = new URL(uri);
-    return decodeURIComponent(url.pathname);
+  const path = localPathOf(uri);
+  if (path === undefined) throw invalidParameter(`Invalid artifact location '${uri}'`);
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+/** Best effort: another upload may still be writing a young one, and a failure changes nothing. */
+async function removeIfStale(path: string): Promise<void> {
+  try {
+    if (Date.now() - (await stat(path)).mtimeMs > STALE_UPLOAD_MS) await rm(path, { force: true });
+  } catch {
+    // gone already, or not ours to remove
   }
-  return isAbsolute(uri) ? uri : resolve(uri);
 }
 
 export class LocalArtifactStore implements ArtifactStore {
@@ -43,6 +87,9 @@ export class LocalArtifactStore implements ArtifactStore {
    * symlinks resolved, is still inside the root.
    */
   private async resolve(path: string): Promise<string> {
+    if (path.split("/").some((name) => encoder.encode(name).byteLength > MAX_NAME_BYTES)) {
+      throw invalidParameter(`Invalid path: a name is longer than ${MAX_NAME_BYTES} bytes`);
+    }
     const full = join(this.root, path);
     let realRoot: string;
     try {
@@ -73,10 +120,14 @@ export class LocalArtifactStore implements ArtifactStore {
       entries = await readdir(full, { withFileTypes: true });
     } catch (error) {
       if (isMissing(error)) return [];
-      throw error;
+      throw fileSystemError(error);
     }
     const files: FileInfo[] = [];
     for (const entry of entries) {
+      if (entry.name.startsWith(UPLOAD_PREFIX)) {
+        void removeIfStale(join(full, entry.name));
+        continue;
+      }
       const path = joinPath(dir, entry.name);
       // stat follows symlinks, so a link is listed as what it points to.
       const info = await stat(join(full, entry.name)).catch(() => undefined);
@@ -95,7 +146,7 @@ export class LocalArtifactStore implements ArtifactStore {
       if (isMissing(error) || (error as NodeJS.ErrnoException)?.code === "EISDIR") {
         throw notFound(`Artifact '${path}' does not exist`);
       }
-      throw error;
+      throw fileSystemError(error);
     }
     const info = await handle.stat();
     if (info.isDirectory()) {
@@ -123,11 +174,17 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async write(path: string, body: ReadableStream<Uint8Array>): Promise<void> {
     const full = await this.resolve(path);
-    await mkdir(dirname(full), { recursive: true });
-    // Directories created just now may have raced with a symlink swap: check again.
-    await this.resolve(path);
-    const temporary = `${full}.fml-upload-${crypto.randomUUID()}`;
-    const handle = await open(temporary, "w");
+    // A fixed-length name of its own: appended to a long file name it could pass 255 bytes.
+    const temporary = join(dirname(full), `${UPLOAD_PREFIX}${crypto.randomUUID()}`);
+    let handle;
+    try {
+      await mkdir(dirname(full), { recursive: true });
+      // Directories created just now may have raced with a symlink swap: check again.
+      await this.resolve(path);
+      handle = await open(temporary, "w");
+    } catch (error) {
+      throw fileSystemError(error);
+    }
     try {
       const reader = body.getReader();
       for (;;) {
@@ -144,7 +201,7 @@ export class LocalArtifactStore implements ArtifactStore {
     } catch (error) {
       await handle.close().catch(() => {});
       await rm(temporary, { force: true });
-      throw error;
+      throw fileSystemError(error);
     }
   }
 

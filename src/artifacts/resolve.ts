@@ -34,7 +34,12 @@ function proxiedPath(uri: string): string | undefined {
   }
   if (scheme === "http" || scheme === "https") {
     const marker = "/mlflow-artifacts/artifacts";
-    const path = new URL(uri).pathname;
+    let path: string;
+    try {
+      path = new URL(uri).pathname;
+    } catch {
+      return undefined; // not a URL at all, so not the proxy's either
+    }
     const at = path.indexOf(marker);
     if (at >= 0) return safeArtifactPath(path.slice(at + marker.length).replace(/^\/+/, ""), true);
   }

@@ -5,12 +5,10 @@
 
 import { defineCommand, type ArgsDef } from "citty";
 import { maskPassword, parseDatabaseUri, type DatabaseTarget } from "../config.ts";
-import { openSqlite } from "../runtime.ts";
-import { inspectPostgres, preparePostgresSchema } from "../store/schema/migrate-postgres.ts";
-import { inspectSqlite, prepareSqliteSchema } from "../store/schema/migrate-sqlite.ts";
-import { HEAD_REVISION, describePlan, planSchema, type SchemaPlan } from "../store/schema/migrations.ts";
-import { StoreOpenError } from "../store/open.ts";
-import { checkConnection, connectPostgres } from "../store/db/postgres.ts";
+import type { Database } from "../store/db/database.ts";
+import { openDatabase, type OpenDatabaseOptions } from "../store/db/open.ts";
+import { HEAD_REVISION, describePlan, planSchema } from "../store/schema/migrations.ts";
+import { inspectSchema, prepareSchema } from "../store/schema/prepare.ts";
 
 const dbArgs = {
   "database-uri": {
@@ -28,39 +26,17 @@ function target(args: Record<string, unknown>): DatabaseTarget {
   return parseDatabaseUri(uri, process.cwd());
 }
 
-/** Runs `fn` against the database's schema tools: inspection and preparation for its dialect. */
+/** Runs `fn` on the database as it is (no schema work on opening), then closes it. */
 async function withDatabase<T>(
   database: DatabaseTarget,
-  fn: (tools: { plan: () => Promise<SchemaPlan>; upgrade: () => Promise<string> }) => Promise<T>,
+  options: Omit<OpenDatabaseOptions, "schema">,
+  fn: (db: Database) => Promise<T>,
 ): Promise<T> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (database.kind === "sqlite") {
-    let db;
-    try {
-      db = await openSqlite(database.path);
-    } catch (error) {
-      throw new StoreOpenError(`cannot open SQLite database ${database.path}: ${(error as Error).message}`);
-    }
-    try {
-      return await fn({
-        plan: async () => planSchema("sqlite", await inspectSqlite(db)),
-        upgrade: async () =>
-          (await prepareSqliteSchema(db, { migrate: true, log, databaseUri: database.uri })).revision,
-      });
-    } finally {
-      db.close();
-    }
-  }
-  const pool = connectPostgres(database.url, { max: 1 });
-  await checkConnection(pool, database.url);
+  const db = await openDatabase(database, { ...options, schema: "inspect", poolMax: 1 });
   try {
-    return await fn({
-      plan: async () => planSchema("postgresql", await inspectPostgres(pool)),
-      upgrade: async () =>
-        (await preparePostgresSchema(pool, { migrate: true, log, databaseUri: database.uri })).revision,
-    });
+    return await fn(db);
   } finally {
-    await pool.end({ timeout: 5 });
+    await db.close();
   }
 }
 
@@ -69,8 +45,9 @@ const check = defineCommand({
   args: dbArgs,
   async run({ args }) {
     const database = target(args);
-    await withDatabase(database, async ({ plan }) => {
-      const found = await plan();
+    // Read-only: check changes nothing, not even SQLite's journal mode.
+    await withDatabase(database, { readonly: true, mustExist: true }, async (db) => {
+      const found = planSchema(db.dialect, await inspectSchema(db));
       console.log(`database: ${maskPassword(database.uri)}`);
       console.log(describePlan(found));
       if (found.kind === "upgrade") {
@@ -86,9 +63,10 @@ const upgrade = defineCommand({
   args: dbArgs,
   async run({ args }) {
     const database = target(args);
-    await withDatabase(database, async ({ upgrade: run }) => {
+    await withDatabase(database, {}, async (db) => {
       const started = performance.now();
-      const revision = await run();
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const { revision } = await prepareSchema(db, { migrate: true, log, databaseUri: database.uri });
       console.log(
         `database ${maskPassword(database.uri)} at ${revision} (${Math.round(performance.now() - started)} ms)`,
       );

@@ -7,6 +7,7 @@
 import type { DatabaseTarget } from "../config.ts";
 import { toBoolean, type Database, type Row } from "../store/db/database.ts";
 import { join, Sql, sql, type SqlValue } from "../store/db/sql.ts";
+import { chunks, WORKSPACE } from "../store/common.ts";
 import {
   identifier,
   ImportError,
@@ -76,12 +77,6 @@ export interface ImportReport {
   notImported: { table: string; rows: number }[];
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 async function countRows(db: Database, table: string, where: Sql = sql`1 = 1`): Promise<number> {
   const rows = await db.all(sql`SELECT COUNT(*) AS n FROM ${identifier(table)} WHERE ${where}`);
   return Number(rows[0]?.n ?? 0);
@@ -121,13 +116,13 @@ async function refuseUnrelatedExperiments(
   const hasWorkspace = sourceColumns.includes("workspace");
   const input = new Map<string, string>();
   for await (const rows of snapshot.chunks("experiments", ["experiment_id", "name", ...(hasWorkspace ? ["workspace"] : [])], READ_CHUNK)) {
-    for (const r of rows) input.set(String(r.experiment_id), `${r.workspace ?? "default"}/${r.name}`);
+    for (const r of rows) input.set(String(r.experiment_id), `${r.workspace ?? WORKSPACE}/${r.name}`);
   }
   const output = await db.all(sql`SELECT experiment_id, name, workspace FROM experiments`);
   const byName = new Map<string, string>();
   for (const r of output) {
     const id = String(r.experiment_id);
-    const key = `${r.workspace ?? "default"}/${r.name}`;
+    const key = `${r.workspace ?? WORKSPACE}/${r.name}`;
     byName.set(key, id);
     const theirs = input.get(id);
     if (id !== "0" && theirs !== undefined && theirs !== key) {
@@ -194,7 +189,7 @@ async function insertRows(tx: Database, plan: TablePlan, rows: readonly Row[]): 
   let written = 0;
   const head = sql`INSERT INTO ${identifier(plan.table)} (${join(plan.columns.map((c) => identifier(c)), ", ")}) VALUES `;
   const tail = sql` ${plan.conflict}`;
-  for (const part of chunk(rows, plan.rowsPerInsert)) {
+  for (const part of chunks(rows, plan.rowsPerInsert)) {
     const values: SqlValue[] = [];
     for (const row of part) {
       for (const c of plan.columns) values.push(bindValue(row[c], plan.booleanColumns.has(c)));

@@ -7,18 +7,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type postgres from "postgres";
 import type { DatabaseTarget } from "../config.ts";
 import { maskPassword } from "../config.ts";
-import { openSqlite, type SqliteDatabase } from "../runtime.ts";
-import type { Database, Row } from "../store/db/database.ts";
-import { inspectPostgres, preparePostgresSchema } from "../store/schema/migrate-postgres.ts";
-import { inspectSqlite, prepareSqliteSchema } from "../store/schema/migrate-sqlite.ts";
+import type { Database, Reader, Row } from "../store/db/database.ts";
+import { openDatabase } from "../store/db/open.ts";
+import { raw, sql, type Dialect, type Sql } from "../store/db/sql.ts";
 import { HEAD_REVISION, planSchema, type SchemaInspection } from "../store/schema/migrations.ts";
-import { checkConnection, connectPostgres, PostgresDatabase, type PostgresSql } from "../store/db/postgres.ts";
+import { inspectSchema } from "../store/schema/prepare.ts";
 import { refusal } from "../store/schema/schema-errors.ts";
-import { raw, render, sql, type Dialect, type Sql } from "../store/db/sql.ts";
-import { SqliteDatabaseHandle } from "../store/db/sqlite.ts";
 
 export class ImportError extends Error {
   override name = "ImportError";
@@ -75,56 +71,19 @@ function selectList(columns: readonly string[]): Sql {
   return raw(columns.map((c) => `"${c}"`).join(", "));
 }
 
-class SqliteSnapshot implements SourceSnapshot {
-  constructor(private readonly db: SqliteDatabase) {}
-
-  private all(query: Sql): Row[] {
-    const { text, values } = render(query, "sqlite");
-    return this.db.all<Row>(text, values);
-  }
-  columns(table: string): Promise<Column[]> {
-    return Promise.resolve(toColumns(this.all(columnsSql("sqlite", table))));
-  }
-  count(table: string): Promise<number> {
-    return Promise.resolve(Number(this.all(sql`SELECT COUNT(*) AS n FROM ${identifier(table)}`)[0]?.n ?? 0));
-  }
-  /** Keyset pagination on the rowid: every MLflow table is a rowid table. */
-  async *chunks(table: string, columns: readonly string[], size: number): AsyncIterable<Row[]> {
-    let after = -Infinity;
-    for (;;) {
-      const rows = this.all(sql`
-        SELECT _rowid_ AS fml_rowid, ${selectList(columns)} FROM ${identifier(table)}
-        WHERE _rowid_ > ${after} ORDER BY _rowid_ LIMIT ${size}`);
-      if (rows.length === 0) return;
-      after = Number(rows[rows.length - 1]?.fml_rowid);
-      yield rows;
-      if (rows.length < size) return;
-    }
-  }
-}
-
-class PostgresSnapshot implements SourceSnapshot {
-  constructor(private readonly tx: postgres.TransactionSql<{ bigint: number }>) {}
-
-  private async all(query: Sql): Promise<Row[]> {
-    const { text, values } = render(query, "postgresql");
-    return (await this.tx.unsafe(text, values as postgres.ParameterOrJSON<number>[])) as unknown as Row[];
-  }
-  async columns(table: string): Promise<Column[]> {
-    return toColumns(await this.all(columnsSql("postgresql", table)));
-  }
-  async count(table: string): Promise<number> {
-    return Number((await this.all(sql`SELECT COUNT(*) AS n FROM ${identifier(table)}`))[0]?.n ?? 0);
-  }
-  /** A server-side cursor: one pass over the table whatever its size or the server's version. */
-  async *chunks(table: string, columns: readonly string[], size: number): AsyncIterable<Row[]> {
-    const { text } = render(sql`SELECT ${selectList(columns)} FROM ${identifier(table)}`, "postgresql");
-    for await (const rows of this.tx.unsafe(text).cursor(size)) yield rows as unknown as Row[];
-  }
-}
-
-function describeUri(target: DatabaseTarget): string {
-  return maskPassword(target.uri);
+/** Any database's snapshot: the drivers stream (SQLite's statement, PostgreSQL's cursor). */
+function sourceSnapshot(reader: Reader): SourceSnapshot {
+  return {
+    async columns(table) {
+      return toColumns(await reader.all(columnsSql(reader.dialect, table)));
+    },
+    async count(table) {
+      return Number((await reader.all(sql`SELECT COUNT(*) AS n FROM ${identifier(table)}`))[0]?.n ?? 0);
+    },
+    chunks(table, columns, size) {
+      return reader.iterate(sql`SELECT ${selectList(columns)} FROM ${identifier(table)}`, size);
+    },
+  };
 }
 
 /** Input revisions fml reads: head, or a later one MLflow documented (a superset of head). */
@@ -144,94 +103,57 @@ function readableOrRefuse(inspection: SchemaInspection, what: string): "current"
   }
 }
 
-async function openSqliteSource(target: DatabaseTarget & { kind: "sqlite" }, log: (line: string) => void): Promise<ImportSource> {
-  const description = describeUri(target);
-  let db: SqliteDatabase;
-  try {
-    db = await openSqlite(target.path, { readonly: true });
-    db.exec("PRAGMA busy_timeout = 20000");
-  } catch (error) {
-    throw new ImportError(`cannot open the input SQLite database ${target.path}: ${(error as Error).message}`);
-  }
+/**
+ * Opens the input read-only. A SQLite file at an older revision is upgraded in a private copy:
+ * VACUUM INTO writes a consistent one (WAL content included) without touching the input. A
+ * PostgreSQL input must be upgraded by its owner first, as fml import never changes its input.
+ */
+export async function openSource(target: DatabaseTarget, log: (line: string) => void): Promise<ImportSource> {
+  const description = maskPassword(target.uri);
+  let db: Database | undefined = await openDatabase(target, {
+    schema: "inspect",
+    readonly: true,
+    mustExist: true,
+    poolMax: 1,
+  });
   let tempDir: string | undefined;
   try {
-    const inspection = await inspectSqlite(db);
-    let revision = inspection.revision ?? HEAD_REVISION;
-    let tables = inspection.tables;
+    let inspection = await inspectSchema(db);
     if (readableOrRefuse(inspection, description) === "upgrade") {
-      // VACUUM INTO writes a consistent copy (WAL content included) without touching the input.
+      if (target.kind !== "sqlite") {
+        throw new ImportError(
+          `the input database ${description} is at MLflow revision ${inspection.revision}, older than ` +
+            `${HEAD_REVISION}; fml import never changes its input. Upgrade it first (start fml server ` +
+            `on it, or run mlflow db upgrade), or import from a SQLite copy.`,
+        );
+      }
       tempDir = mkdtempSync(join(tmpdir(), "fml-import-"));
       const copy = join(tempDir, "input.db");
-      db.run("VACUUM INTO ?", [copy]);
-      db.close();
-      db = await openSqlite(copy);
-      log(`input is at MLflow revision ${revision}: upgrading a temporary copy (the input is not changed)`);
-      await prepareSqliteSchema(db, { migrate: true, log });
-      const upgraded = await inspectSqlite(db);
-      revision = upgraded.revision ?? HEAD_REVISION;
-      tables = upgraded.tables;
+      await db.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
+      await db.close();
+      db = undefined;
+      log(`input is at MLflow revision ${inspection.revision}: upgrading a temporary copy (the input is not changed)`);
+      db = await openDatabase({ kind: "sqlite", path: copy, uri: `sqlite:///${copy}` }, { schema: "prepare", migrate: true, log });
+      inspection = await inspectSchema(db);
     }
-    const handle = db;
+    const opened = db;
     const dir = tempDir;
     return {
-      dialect: "sqlite",
+      dialect: opened.dialect,
       description,
-      revision,
-      tables,
-      async read(fn) {
-        handle.exec("BEGIN");
-        try {
-          return await fn(new SqliteSnapshot(handle));
-        } finally {
-          handle.exec("COMMIT");
-        }
-      },
+      revision: inspection.revision ?? HEAD_REVISION,
+      tables: inspection.tables,
+      read: (fn) => opened.snapshot((reader) => fn(sourceSnapshot(reader))),
       async close() {
-        handle.close();
+        await opened.close();
         if (dir) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    db.close();
+    await db?.close();
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     throw error;
   }
-}
-
-async function openPostgresSource(target: DatabaseTarget & { kind: "postgresql" }): Promise<ImportSource> {
-  const description = describeUri(target);
-  const pool: PostgresSql = connectPostgres(target.url, { max: 1 });
-  await checkConnection(pool, target.url);
-  try {
-    const inspection = await inspectPostgres(pool);
-    if (readableOrRefuse(inspection, description) === "upgrade") {
-      throw new ImportError(
-        `the input database ${description} is at MLflow revision ${inspection.revision}, older than ` +
-          `${HEAD_REVISION}; fml import never changes its input. Upgrade it first (start fml server ` +
-          `on it, or run mlflow db upgrade), or import from a SQLite copy.`,
-      );
-    }
-    return {
-      dialect: "postgresql",
-      description,
-      revision: inspection.revision ?? HEAD_REVISION,
-      tables: inspection.tables,
-      async read(fn) {
-        const result = await pool.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY", (tx) =>
-          fn(new PostgresSnapshot(tx)),
-        );
-        return result as Awaited<ReturnType<typeof fn>>;
-      },
-      close: () => pool.end({ timeout: 5 }),
-    };
-  } catch (error) {
-    await pool.end({ timeout: 0 });
-    throw error;
-  }
-}
-
-export function openSource(target: DatabaseTarget, log: (line: string) => void): Promise<ImportSource> {
-  return target.kind === "sqlite" ? openSqliteSource(target, log) : openPostgresSource(target);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,33 +165,10 @@ export interface ImportTarget {
   close(): Promise<void>;
 }
 
+/** The output gets its schema created or upgraded exactly as `fml server` would. */
 export async function openTarget(target: DatabaseTarget, log: (line: string) => void): Promise<ImportTarget> {
-  const description = describeUri(target);
-  if (target.kind === "sqlite") {
-    let handle: SqliteDatabaseHandle;
-    try {
-      handle = await SqliteDatabaseHandle.open(target.path);
-    } catch (error) {
-      throw new ImportError(`cannot open the output SQLite database ${target.path}: ${(error as Error).message}`);
-    }
-    try {
-      await prepareSqliteSchema(handle.writerDb, { migrate: true, log, databaseUri: target.uri });
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    return { db: handle, description, close: () => handle.close() };
-  }
-  const pool = connectPostgres(target.url, { max: 2 });
-  await checkConnection(pool, target.url);
-  try {
-    await preparePostgresSchema(pool, { migrate: true, log, databaseUri: target.uri });
-  } catch (error) {
-    await pool.end({ timeout: 5 });
-    throw error;
-  }
-  const db = new PostgresDatabase(pool);
-  return { db, description, close: () => db.close() };
+  const db = await openDatabase(target, { schema: "prepare", migrate: true, log });
+  return { db, description: maskPassword(target.uri), close: () => db.close() };
 }
 
 export async function targetColumns(db: Database, table: string): Promise<Column[]> {

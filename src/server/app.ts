@@ -41,10 +41,9 @@ export function errorResponse(c: Context, error: unknown): Response {
     return c.json({ error_code: "INVALID_PARAMETER_VALUE", message: error.message }, 400);
   }
   log.error(`unhandled error on ${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? error}`);
-  return c.json(
-    { error_code: "INTERNAL_ERROR", message: `Internal error: ${(error as Error)?.message ?? error}` },
-    500,
-  );
+  // The error's own text may hold SQL, a database or file-system message or a server path: logged
+  // above, never sent.
+  return c.json({ error_code: "INTERNAL_ERROR", message: "Internal error; the server log has the details." }, 500);
 }
 
 function jsonResponse(body: Json): Response {

@@ -13,6 +13,7 @@ import type { ServerConfig } from "../config.ts";
 import type { TrackingStore } from "../store/types.ts";
 import { apiPrefixes } from "./app.ts";
 import type { Json } from "./json.ts";
+import { versionNumber } from "./registry-routes.ts";
 import { readParams, type Params } from "./request.ts";
 import type { Endpoint } from "./tracking-routes.ts";
 
@@ -23,7 +24,7 @@ export interface ArtifactRouteDeps {
   store: TrackingStore;
   config: Pick<ServerConfig, "artifactsDestination" | "serveArtifacts" | "s3EndpointUri">;
   /** From the model registry, once it exists; without it model-version artifacts answer 501. */
-  getModelVersionDownloadUri?: (name: string, version: string) => Promise<string>;
+  getModelVersionDownloadUri?: (name: string, version: number) => Promise<string>;
 }
 
 const contentTypes: Record<string, string> = {
@@ -242,7 +243,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
         throw new MlflowError("NOT_IMPLEMENTED", "Model version artifacts need the model registry, which is not enabled");
       }
       const path = safeArtifactPath(p.string("path"));
-      const uri = await deps.getModelVersionDownloadUri(p.string("name"), p.string("version"));
+      const uri = await deps.getModelVersionDownloadUri(p.string("name"), versionNumber(p));
       return download(storeFor(uri), path);
     });
 

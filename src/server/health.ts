@@ -5,6 +5,7 @@
  */
 
 import type { Hono } from "hono";
+import { log } from "../log.ts";
 import { PROMETHEUS_CONTENT_TYPE, type FmlMetrics } from "./metrics.ts";
 
 export interface Pingable {
@@ -25,7 +26,10 @@ export function mountHealthRoutes(app: Hono, deps: { store: Pingable; metrics: F
       ]);
       return c.text("OK");
     } catch (error) {
-      return c.text(`database not ready: ${(error as Error).message}`, 503);
+      // The reason may name the database host or file: it goes to the log, not to the caller.
+      log.warn(`/ready: database not ready: ${(error as Error).message}`);
+      const timedOut = (error as Error).message.startsWith("no answer in");
+      return c.text(`database not ready: ${timedOut ? `no answer in ${READY_TIMEOUT_MS} ms` : "unavailable (see the server log)"}`, 503);
     } finally {
       clearTimeout(timer);
     }

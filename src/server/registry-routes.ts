@@ -6,7 +6,8 @@
 import { invalidParameter } from "../errors.ts";
 import { decodePageToken } from "../search/page-token.ts";
 import type { ModelStage, RegistryStore } from "../store/registry-types.ts";
-import type { Tag } from "../store/types.ts";
+import type { Tag, TrackingStore } from "../store/types.ts";
+import { isLocalUri, validateModelVersionSource } from "../artifacts/locations.ts";
 import { validateKey } from "../tracking/validation.ts";
 import type { Json } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
@@ -36,7 +37,7 @@ function canonicalStage(stage: string): ModelStage {
   return found;
 }
 
-function versionNumber(p: Params): number {
+export function versionNumber(p: Params): number {
   const text = p.string("version");
   if (!/^\s*\d+\s*$/.test(text)) {
     throw invalidParameter(`Parameter 'version' must be an integer, got '${text}'.`);
@@ -79,7 +80,13 @@ function validateAlias(alias: string): void {
 }
 
 
-export function registryEndpoints(store: RegistryStore): Endpoint[] {
+/**
+ * `runs` lets model-versions/create check a local source against its run's artifact directory,
+ * as MLflow does.
+ */
+export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore, "getRun">): Endpoint[] {
+  const runArtifactUri = async (source: string, runId: string | undefined): Promise<string | undefined> =>
+    runId && isLocalUri(source) ? (await runs.getRun(runId)).info.artifactUri : undefined;
   return [
     // ---------------------------------------------------------------- registered models
     {
@@ -215,12 +222,14 @@ export function registryEndpoints(store: RegistryStore): Endpoint[] {
       async handle(p) {
         const name = p.string("name");
         const source = p.string("source");
+        const runId = p.optionalString("run_id") || undefined;
+        validateModelVersionSource(source, await runArtifactUri(source, runId));
         const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
         const version = await store.createModelVersion({
           name,
           source,
-          runId: p.optionalString("run_id") || undefined,
+          runId,
           runLink: p.optionalString("run_link") || undefined,
           description: p.optionalString("description"),
           tags,

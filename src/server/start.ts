@@ -48,14 +48,18 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
             })
         : undefined,
   });
-  const artifacts = artifactRoutes({ store, config });
+  const artifacts = artifactRoutes({
+    store,
+    config,
+    getModelVersionDownloadUri: (name, version) => registry.getModelVersionDownloadUri(name, version),
+  });
   const resolver = { artifactsDestination: config.artifactsDestination, s3EndpointUri: config.s3EndpointUri };
   const app = createApp({
     store,
     metrics: new FmlMetrics(),
     requestLog: { format: config.logFormat, enabled: config.logLevel === "debug" || config.logLevel === "info" },
     auth,
-    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry)],
+    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry, store)],
     extend: (app) => {
       artifacts.mount(app);
       mountTraceRoutes(app, traceRoutes({ db, readTraceArtifact: traceArtifactReader(resolver) }));

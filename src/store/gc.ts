@@ -5,12 +5,11 @@
  */
 
 import type { DatabaseTarget } from "../config.ts";
-import { existsSync } from "node:fs";
-import type { Database } from "./db/database.ts";
-import { prepareSqliteSchema } from "./schema/migrate-sqlite.ts";
-import { StoreOpenError } from "./open.ts";
-import { SqliteDatabaseHandle } from "./db/sqlite.ts";
+import type { Database, Row } from "./db/database.ts";
+import { openDatabase } from "./db/open.ts";
 import { list, sql, type Sql } from "./db/sql.ts";
+import { decodeExperiment, decodeRunStage, integer, optionalInteger, optionalText, text } from "./rows.ts";
+import type { LifecycleStage } from "./types.ts";
 
 export class GcError extends Error {
   override name = "GcError";
@@ -42,54 +41,41 @@ export interface GcPlan {
   experiments: GcExperiment[];
 }
 
-/** Opens a database for gc without changing its schema: an older schema must be upgraded first. */
-export async function openGcDatabase(target: DatabaseTarget): Promise<Database> {
-  if (target.kind === "sqlite") {
-    if (target.path !== ":memory:" && !existsSync(target.path)) {
-      throw new StoreOpenError(`no SQLite database at ${target.path}`);
-    }
-    const handle = await SqliteDatabaseHandle.open(target.path);
-    try {
-      await prepareSqliteSchema(handle.writerDb, { migrate: false, databaseUri: target.uri });
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    return handle;
-  }
-  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./db/postgres.ts");
-  const { preparePostgresSchema } = await import("./schema/migrate-postgres.ts");
-  const pool = connectPostgres(target.url, { max: 2 });
-  await checkConnection(pool, target.url);
-  try {
-    await preparePostgresSchema(pool, { migrate: false, databaseUri: target.uri });
-  } catch (error) {
-    await pool.end({ timeout: 5 });
-    throw error;
-  }
-  return new PostgresDatabase(pool);
+/**
+ * Opens a database for gc without upgrading its schema: an older schema must be upgraded first
+ * (`fml db upgrade`), and a missing SQLite file is an error rather than a new empty database.
+ */
+export function openGcDatabase(target: DatabaseTarget): Promise<Database> {
+  return openDatabase(target, { schema: "prepare", migrate: false, mustExist: true });
 }
 
-interface RunRow {
-  run_uuid: string;
-  experiment_id: number | string;
-  artifact_uri: string | null;
-  lifecycle_stage: string;
-  deleted_time: number | string | null;
+/** The runs columns gc reads. */
+interface RunRow extends GcRun {
+  lifecycleStage: LifecycleStage;
+  deletedTime: number | null;
 }
 
-interface ExperimentRow {
-  experiment_id: number | string;
-  name: string;
-  lifecycle_stage: string;
-  last_update_time: number | string | null;
+interface ExperimentRow extends GcExperiment {
+  lifecycleStage: LifecycleStage;
+  lastUpdateTime: number | null;
 }
 
-const toRun = (r: RunRow): GcRun => ({
-  runId: r.run_uuid,
-  experimentId: String(r.experiment_id),
-  artifactUri: r.artifact_uri ?? "",
-});
+function decodeRunRow(row: Row): RunRow {
+  return {
+    runId: text(row, "runs", "run_uuid"),
+    experimentId: String(integer(row, "runs", "experiment_id")),
+    artifactUri: optionalText(row, "runs", "artifact_uri") ?? "",
+    lifecycleStage: decodeRunStage(row),
+    deletedTime: optionalInteger(row, "runs", "deleted_time"),
+  };
+}
+
+function decodeExperimentRow(row: Row): ExperimentRow {
+  const { experimentId, name, lifecycleStage, lastUpdateTime } = decodeExperiment(row, []);
+  return { experimentId, name, lifecycleStage, lastUpdateTime };
+}
+
+const toRun = ({ runId, experimentId, artifactUri }: RunRow): GcRun => ({ runId, experimentId, artifactUri });
 
 function experimentIdNumber(id: string): number {
   if (!/^\d+$/.test(id)) throw new GcError(`invalid experiment id '${id}'`);
@@ -100,34 +86,37 @@ function experimentIdNumber(id: string): number {
 export async function planGc(db: Database, selection: GcSelection): Promise<GcPlan> {
   const threshold =
     selection.olderThanMs === undefined ? undefined : (selection.now ?? Date.now()) - selection.olderThanMs;
-  const oldEnough = (time: number | string | null): boolean =>
-    threshold === undefined || (time !== null && Number(time) <= threshold);
+  const oldEnough = (time: number | null): boolean => threshold === undefined || (time !== null && time <= threshold);
   const limited = selection.runIds !== undefined || selection.experimentIds !== undefined;
 
   let experiments: ExperimentRow[];
   if (selection.experimentIds !== undefined) {
     const ids = selection.experimentIds.map(experimentIdNumber);
     experiments = ids.length
-      ? await db.all<ExperimentRow>(sql`
-          SELECT experiment_id, name, lifecycle_stage, last_update_time FROM experiments
-          WHERE experiment_id IN ${list(ids)} ORDER BY experiment_id`)
+      ? (
+          await db.all(sql`
+            SELECT experiment_id, name, lifecycle_stage, creation_time, last_update_time FROM experiments
+            WHERE experiment_id IN ${list(ids)} ORDER BY experiment_id`)
+        ).map(decodeExperimentRow)
       : [];
     for (const id of ids) {
-      const row = experiments.find((e) => Number(e.experiment_id) === id);
+      const row = experiments.find((e) => e.experimentId === String(id));
       if (!row) throw new GcError(`experiment ${id} does not exist`);
-      if (row.lifecycle_stage !== "deleted") {
+      if (row.lifecycleStage !== "deleted") {
         throw new GcError(
           `experiment ${id} is not in the deleted lifecycle stage; only deleted experiments can be removed`,
         );
       }
-      if (!oldEnough(row.last_update_time)) throw new GcError(`experiment ${id} was deleted too recently`);
+      if (!oldEnough(row.lastUpdateTime)) throw new GcError(`experiment ${id} was deleted too recently`);
     }
   } else if (!limited) {
     experiments = (
-      await db.all<ExperimentRow>(sql`
-        SELECT experiment_id, name, lifecycle_stage, last_update_time FROM experiments
+      await db.all(sql`
+        SELECT experiment_id, name, lifecycle_stage, creation_time, last_update_time FROM experiments
         WHERE lifecycle_stage = 'deleted' ORDER BY experiment_id`)
-    ).filter((e) => oldEnough(e.last_update_time));
+    )
+      .map(decodeExperimentRow)
+      .filter((e) => oldEnough(e.lastUpdateTime));
   } else {
     experiments = [];
   }
@@ -137,31 +126,33 @@ export async function planGc(db: Database, selection: GcSelection): Promise<GcPl
   if (selection.runIds !== undefined) {
     const ids = [...new Set(selection.runIds)];
     const rows = ids.length
-      ? await db.all<RunRow>(sql`SELECT ${columns} FROM runs WHERE run_uuid IN ${list(ids)}`)
+      ? (await db.all(sql`SELECT ${columns} FROM runs WHERE run_uuid IN ${list(ids)}`)).map(decodeRunRow)
       : [];
     for (const id of ids) {
-      const row = rows.find((r) => r.run_uuid === id);
+      const row = rows.find((r) => r.runId === id);
       if (!row) throw new GcError(`run ${id} does not exist`);
-      if (row.lifecycle_stage !== "deleted") {
+      if (row.lifecycleStage !== "deleted") {
         throw new GcError(`run ${id} is not in the deleted lifecycle stage; only deleted runs can be removed`);
       }
-      if (!oldEnough(row.deleted_time)) throw new GcError(`run ${id} was deleted too recently`);
+      if (!oldEnough(row.deletedTime)) throw new GcError(`run ${id} was deleted too recently`);
     }
     runs = rows;
   } else if (!limited) {
     runs = (
-      await db.all<RunRow>(sql`SELECT ${columns} FROM runs WHERE lifecycle_stage = 'deleted'`)
-    ).filter((r) => oldEnough(r.deleted_time));
+      await db.all(sql`SELECT ${columns} FROM runs WHERE lifecycle_stage = 'deleted'`)
+    )
+      .map(decodeRunRow)
+      .filter((r) => oldEnough(r.deletedTime));
   }
   // An experiment goes with all of its runs, whatever their stage: they reference it.
   if (experiments.length > 0) {
-    const ids = experiments.map((e) => Number(e.experiment_id));
-    runs.push(...(await db.all<RunRow>(sql`SELECT ${columns} FROM runs WHERE experiment_id IN ${list(ids)}`)));
+    const ids = experiments.map((e) => Number(e.experimentId));
+    runs.push(...(await db.all(sql`SELECT ${columns} FROM runs WHERE experiment_id IN ${list(ids)}`)).map(decodeRunRow));
   }
-  const unique = new Map(runs.map((r) => [r.run_uuid, r]));
+  const unique = new Map(runs.map((r) => [r.runId, r]));
   return {
     runs: [...unique.values()].map(toRun).sort((a, b) => a.experimentId.localeCompare(b.experimentId) || a.runId.localeCompare(b.runId)),
-    experiments: experiments.map((e) => ({ experimentId: String(e.experiment_id), name: e.name })),
+    experiments: experiments.map(({ experimentId, name }) => ({ experimentId, name })),
   };
 }
 

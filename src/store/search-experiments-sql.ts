@@ -6,7 +6,8 @@
 
 import type { ExperimentClause, ExperimentFilter, ExperimentOrderKey } from "../search/ast.ts";
 import { and, compareNumber, compareString, direction, page, textOrder } from "./search-compare.ts";
-import { lifecycleStages, type ViewType } from "./search-runs-sql.ts";
+import { lifecycleStages } from "./search-runs-sql.ts";
+import type { ViewType } from "./types.ts";
 import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
 
 export interface ExperimentSearchQuery {

@@ -18,9 +18,9 @@ import type {
 } from "../search/ast.ts";
 import { and, compareList, compareNumber, compareString, direction, page, textOrder } from "./search-compare.ts";
 import { join, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
+import { DELETED_INTERNAL } from "./common.ts";
 
 export const IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
-const DELETED_INTERNAL = "Deleted_Internal";
 
 export interface RegisteredModelSearchQuery {
   filter: RegisteredModelFilter;

@@ -14,8 +14,10 @@
 import type { RunClause, RunFilter, RunOrderKey } from "../search/ast.ts";
 import { and, compareList, compareNumber, compareString, direction, or, page, textOrder } from "./search-compare.ts";
 import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
+import { DATASET_CONTEXT_TAG, RUN_NAME_TAG } from "./common.ts";
+import type { ViewType } from "./types.ts";
 
-export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
+export type { ViewType } from "./types.ts";
 
 export interface RunSearchQuery {
   experimentIds: string[];
@@ -26,8 +28,6 @@ export interface RunSearchQuery {
   offset: number;
 }
 
-const RUN_NAME_TAG = "mlflow.runName";
-const DATASET_CONTEXT_TAG = "mlflow.data.context";
 
 /** Run columns by attribute name: a fixed whitelist, the only identifiers that reach SQL text. */
 const RUN_COLUMNS = {

@@ -14,6 +14,7 @@ import {
   type ValueBound,
 } from "./search-runs-sql.ts";
 import type { Dialect, Sql } from "./db/sql.ts";
+import { integer, text } from "./rows.ts";
 
 /**
  * Experiments with fewer runs than this are sorted whole: that takes a few milliseconds, while a
@@ -82,14 +83,14 @@ async function walkParamValues(db: Queryable, walk: ParamValueWalk, limit: numbe
 
 async function valueAt(db: Queryable, walk: ParamValueWalk, from: ValueBound | undefined, skip: number): Promise<string | undefined> {
   const [row] = await db.all(walk.valueAt(from, skip));
-  return row ? String(row.v) : undefined;
+  return row ? text(row, "params", "v") : undefined;
 }
 
 function runIds(rows: Row[]): string[] {
-  return rows.map((row) => String(row.run_uuid));
+  return rows.map((row) => text(row, "runs", "run_uuid"));
 }
 
 async function runCountUpTo(db: Queryable, q: RunSearchQuery, cap: number): Promise<number> {
   const [row] = await db.all(countRunsUpTo(q, cap));
-  return Number(row?.n ?? 0);
+  return integer(row ?? {}, "runs", "n");
 }

@@ -12,7 +12,6 @@ export const limits = {
   runTagValue: 8000,
   experimentTagValue: 5000,
   experimentName: 500,
-  artifactLocation: 2048,
   batchMetrics: 1000,
   batchParams: 100,
   batchTags: 100,
@@ -132,20 +131,7 @@ export function validateExperimentName(name: string): void {
   }
 }
 
-export function validateArtifactLocation(location: string): void {
-  if (location.startsWith("runs:")) {
-    throw invalidParameter(
-      `Got an invalid artifact location '${location}'. 'runs:' URIs are not allowed as ` +
-        "experiment artifact locations.",
-    );
-  }
-  if (location.length > limits.artifactLocation) {
-    throw invalidParameter(
-      `Invalid artifact path length. The length of the artifact path cannot be greater than ` +
-        `${limits.artifactLocation} characters.`,
-    );
-  }
-}
+export { validateArtifactLocation } from "../artifacts/locations.ts";
 
 const idPattern = /^[a-zA-Z0-9][\w-]{0,255}$/;
 

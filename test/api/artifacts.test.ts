@@ -273,10 +273,10 @@ for (const kind of ["local", "s3"] as Kind[]) {
       expect((await upload("../escape.txt", "x")).status).toBe(400);
     });
 
-    test("model-version get-artifact is 501 until the registry provides download URIs", async () => {
+    test("model-version get-artifact answers 404 for a version that does not exist", async () => {
       const response = await server.api("GET", "/model-versions/get-artifact", { name: "m", version: "1", path: "MLmodel" });
-      expect(response.status).toBe(501);
-      expect(response.body).toMatchObject({ error_code: "NOT_IMPLEMENTED" });
+      expect(response.status).toBe(404);
+      expect(response.body).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });
     });
 
     test("the /ajax-api prefix serves the proxy too", async () => {

@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { intervalUnion, sampleSteps } from "../../src/store/tracking-store.ts";
+import { intervalUnion, sampleSteps } from "../../src/store/step-sampling.ts";
 import { backends, startFml, type FmlServer } from "../helpers/server.ts";
 
 type MetricRow = { key: string; value: number | string; timestamp: number; step: number; run_id: string };

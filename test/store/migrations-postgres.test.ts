@@ -6,8 +6,15 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { preparePostgresSchema } from "../../src/store/schema/migrate-postgres.ts";
-import { HEAD_REVISION, hasStatements, stepsBetween } from "../../src/store/schema/migrations.ts";
+import { connectPostgres, PostgresDatabase } from "../../src/store/db/postgres.ts";
+import {
+  HEAD_REVISION,
+  type PrepareSchemaOptions,
+  type PreparedSchema,
+  hasStatements,
+  stepsBetween,
+} from "../../src/store/schema/migrations.ts";
+import { prepareSchema } from "../../src/store/schema/prepare.ts";
 import { SchemaError } from "../../src/store/schema/schema-errors.ts";
 import {
   type TestDatabase,
@@ -34,6 +41,16 @@ function connect(db: TestDatabase, max = 2): postgres.Sql {
   const sql = postgres(db.url, { max, onnotice: () => {} });
   clients.push(sql);
   return sql;
+}
+
+/** Prepares the schema through fml's PostgreSQL driver (a pool of `max`), as the server does. */
+async function preparePostgresSchema(db: TestDatabase, options: PrepareSchemaOptions, max = 2): Promise<PreparedSchema> {
+  const database = new PostgresDatabase(connectPostgres(db.url, { max }));
+  try {
+    return await prepareSchema(database, options);
+  } finally {
+    await database.close();
+  }
 }
 
 async function track(db: Promise<TestDatabase>): Promise<TestDatabase> {
@@ -72,7 +89,7 @@ describe.skipIf(!available)("fresh PostgreSQL database", () => {
   test("head.sql creates exactly the schema MLflow 3.11.2.dev0 created", async () => {
     if (!headVersion) throw new Error("no fixture at the head revision");
     const fresh = await track(createTestDatabase());
-    const result = await preparePostgresSchema(connect(fresh), { migrate: false });
+    const result = await preparePostgresSchema(fresh, { migrate: false });
     expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION });
     const reference = await track(restorePostgresFixture(headVersion));
     expect(await snapshotOf(fresh)).toEqual(await snapshotOf(reference));
@@ -81,13 +98,13 @@ describe.skipIf(!available)("fresh PostgreSQL database", () => {
   test("holds alembic_version at head and the default workspace, and no experiment", async () => {
     const fresh = await track(createTestDatabase());
     const sql = connect(fresh);
-    await preparePostgresSchema(sql, { migrate: false });
+    await preparePostgresSchema(fresh, { migrate: false });
     expect(await revisionOf(sql)).toBe(HEAD_REVISION);
     expect([...(await sql`SELECT name, description FROM public.workspaces`)]).toEqual([
       { name: "default", description: "Default workspace for legacy resources" },
     ]);
     expect([...(await sql`SELECT count(*)::int AS n FROM public.experiments`)]).toEqual([{ n: 0 }]);
-    expect((await preparePostgresSchema(sql, { migrate: false })).plan).toEqual({ kind: "current" });
+    expect((await preparePostgresSchema(fresh, { migrate: false })).plan).toEqual({ kind: "current" });
   });
 });
 
@@ -98,7 +115,7 @@ describe.skipIf(!available)("upgrading each fixture dump", () => {
       const db = await track(restorePostgresFixture(version));
       const sql = connect(db);
       const started = performance.now();
-      const result = await preparePostgresSchema(sql, { migrate: true });
+      const result = await preparePostgresSchema(db, { migrate: true });
       const ms = performance.now() - started;
       const steps = result.plan.kind === "upgrade" ? result.plan.steps.length : 0;
       console.log(`postgresql upgrade ${version} (${manifest.alembic_revision}): ${steps} steps in ${ms.toFixed(0)} ms`);
@@ -111,7 +128,7 @@ describe.skipIf(!available)("upgrading each fixture dump", () => {
       const after = manifest.expected_after_upgrade?.table_row_counts;
       if (after) expect(counts).toEqual(after);
       const fresh = await track(createTestDatabase());
-      await preparePostgresSchema(connect(fresh), { migrate: false });
+      await preparePostgresSchema(fresh, { migrate: false });
       expect(await snapshotOf(db)).toEqual(await snapshotOf(fresh));
     });
   }
@@ -147,7 +164,7 @@ describe.skipIf(!available)("refusals change nothing", () => {
     const before = { schema: await snapshotOf(db), counts: await rowCounts(sql) };
     let error: unknown;
     try {
-      await preparePostgresSchema(sql, { migrate, databaseUri: db.url });
+      await preparePostgresSchema(db, { migrate, databaseUri: db.url });
     } catch (e) {
       error = e;
     }
@@ -183,7 +200,7 @@ describe.skipIf(!available)("concurrent start-up", () => {
     const db = await track(restorePostgresFixture(versions[0] ?? ""));
     const logs: string[][] = [[], [], [], []];
     const results = await Promise.all(
-      logs.map((lines) => preparePostgresSchema(connect(db, 1), { migrate: true, log: (l) => lines.push(l) })),
+      logs.map((lines) => preparePostgresSchema(db, { migrate: true, log: (l) => lines.push(l) }, 1)),
     );
     expect(results.filter((r) => r.plan.kind === "upgrade")).toHaveLength(1);
     expect(results.filter((r) => r.plan.kind === "current")).toHaveLength(3);

@@ -9,7 +9,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqlite, type SqliteDatabase } from "../../src/runtime.ts";
-import { prepareSqliteSchema } from "../../src/store/schema/migrate-sqlite.ts";
+import { SqliteDatabaseHandle } from "../../src/store/db/sqlite.ts";
+import { sql } from "../../src/store/db/sql.ts";
+import type { PrepareSchemaOptions, PreparedSchema } from "../../src/store/schema/migrations.ts";
+import { prepareSchema } from "../../src/store/schema/prepare.ts";
 import { HEAD_REVISION, hasStatements, stepsBetween } from "../../src/store/schema/migrations.ts";
 import { SchemaError } from "../../src/store/schema/schema-errors.ts";
 import { copySqliteFixture, fixturePath, fixtureVersions, readManifest } from "../helpers/fixtures.ts";
@@ -37,11 +40,26 @@ async function snapshotOfFile(path: string): Promise<SchemaSnapshot> {
   }
 }
 
+/** Prepares the file's schema through fml's SQLite driver, as the server does, then closes it. */
+async function prepareFile(
+  path: string,
+  options: PrepareSchemaOptions,
+  inspect?: (db: SqliteDatabaseHandle) => Promise<void>,
+  readonly = false,
+): Promise<PreparedSchema> {
+  const db = await SqliteDatabaseHandle.open(path, { readonly });
+  try {
+    const result = await prepareSchema(db, options);
+    await inspect?.(db);
+    return result;
+  } finally {
+    await db.close();
+  }
+}
+
 async function freshSnapshot(): Promise<SchemaSnapshot> {
   const path = join(scratchDir(), "fresh.db");
-  const db = await openSqlite(path);
-  await prepareSqliteSchema(db, { migrate: false });
-  db.close();
+  await prepareFile(path, { migrate: false });
   return snapshotOfFile(path);
 }
 
@@ -59,7 +77,7 @@ function revisionOf(db: SqliteDatabase): string | undefined {
   return db.get<{ version_num: string }>("SELECT version_num FROM alembic_version")?.version_num;
 }
 
-/** Applies catalog steps the way prepareSqliteSchema does, stopping at an intermediate revision. */
+/** Applies catalog steps the way prepareSchema does, stopping at an intermediate revision. */
 function applySteps(db: SqliteDatabase, from: string, to: string): void {
   db.exec("PRAGMA foreign_keys = OFF");
   for (const step of stepsBetween("sqlite", from, to)) {
@@ -78,16 +96,16 @@ describe("fresh SQLite database", () => {
 
   test("holds alembic_version at head and the default workspace, and no experiment", async () => {
     const path = join(scratchDir(), "fresh.db");
-    const db = await openSqlite(path);
-    const result = await prepareSqliteSchema(db, { migrate: false });
+    const result = await prepareFile(path, { migrate: false });
     expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION });
+    const db = await openSqlite(path);
     expect(revisionOf(db)).toBe(HEAD_REVISION);
     expect(db.all("SELECT name, description FROM workspaces")).toEqual([
       { name: "default", description: "Default workspace for legacy resources" },
     ]);
     expect(db.get<{ n: number }>("SELECT count(*) AS n FROM experiments")?.n).toBe(0);
     // a second start finds it current and changes nothing
-    expect((await prepareSqliteSchema(db, { migrate: false })).plan).toEqual({ kind: "current" });
+    expect((await prepareFile(path, { migrate: false })).plan).toEqual({ kind: "current" });
     db.close();
   });
 });
@@ -99,11 +117,14 @@ describe("upgrading each fixture", async () => {
       const manifest = readManifest(version).backends.sqlite;
       const copy = copySqliteFixture(version);
       cleanups.push(copy.remove);
-      const db = await openSqlite(copy.path);
       const lines: string[] = [];
       const started = performance.now();
-      const result = await prepareSqliteSchema(db, { migrate: true, log: (l) => lines.push(l) });
+      let foreignKeys: unknown;
+      const result = await prepareFile(copy.path, { migrate: true, log: (l) => lines.push(l) }, async (handle) => {
+        foreignKeys = (await handle.transaction((tx) => tx.all(sql`PRAGMA foreign_keys`)))[0];
+      });
       const ms = performance.now() - started;
+      const db = await openSqlite(copy.path);
       const steps = result.plan.kind === "upgrade" ? result.plan.steps.length : 0;
       console.log(`sqlite upgrade ${version} (${manifest.alembic_revision}): ${steps} steps in ${ms.toFixed(0)} ms`);
       expect(result.revision).toBe(HEAD_REVISION);
@@ -117,7 +138,8 @@ describe("upgrading each fixture", async () => {
       if (after) expect(counts).toEqual(after);
       expect(db.all("PRAGMA foreign_key_check")).toEqual([]);
       expect(db.get<{ integrity_check: string }>("PRAGMA integrity_check")?.integrity_check).toBe("ok");
-      expect(db.get<{ foreign_keys: number }>("PRAGMA foreign_keys")?.foreign_keys).toBe(0);
+      // The upgrade turns foreign keys off for its steps and restores the connection's setting.
+      expect(foreignKeys).toEqual({ foreign_keys: 1 });
       db.close();
       expect(await snapshotOfFile(copy.path)).toEqual(head);
     });
@@ -147,14 +169,11 @@ describe("refusals change nothing", () => {
 
   async function expectRefusal(path: string, readonly: boolean, migrate: boolean, message: RegExp[]): Promise<void> {
     const before = readFileSync(path);
-    const db = await openSqlite(path, { readonly });
     let error: unknown;
     try {
-      await prepareSqliteSchema(db, { migrate, databaseUri: `sqlite:///${path}` });
+      await prepareFile(path, { migrate, databaseUri: `sqlite:///${path}` }, undefined, readonly);
     } catch (e) {
       error = e;
-    } finally {
-      db.close();
     }
     expect(error).toBeInstanceOf(SchemaError);
     for (const m of message) expect((error as Error).message).toMatch(m);
@@ -202,7 +221,7 @@ describe("refusals change nothing", () => {
     const db = await openSqlite(copy.path);
     db.run("UPDATE alembic_version SET version_num = 'da6fb0208061'");
     const before = sqliteSnapshot(db);
-    const result = await prepareSqliteSchema(db, { migrate: true });
+    const result = await prepareFile(copy.path, { migrate: true });
     expect(result).toEqual({ plan: { kind: "newer-known", revision: "da6fb0208061" }, revision: "da6fb0208061" });
     expect(sqliteSnapshot(db)).toEqual(before);
     expect(revisionOf(db)).toBe("da6fb0208061");

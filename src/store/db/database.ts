@@ -1,24 +1,38 @@
 /**
- * The narrow waist between MLflow's SQL (written once, in tracking-store.ts) and each database
- * driver (one module per database). A driver only runs parameterized `Sql` and transactions.
+ * The narrow waist between MLflow's SQL (written once, in the store's entity modules) and each
+ * database driver (one module per database). A driver runs parameterized `Sql`, transactions,
+ * read-only snapshots and schema scripts; nothing above it knows which database it talks to.
  */
 
 import type { Dialect, Sql } from "./sql.ts";
 
 export type Row = Record<string, unknown>;
 
-export interface Database {
+/** What reading needs: enough for a snapshot, which never writes. */
+export interface Reader {
   readonly dialect: Dialect;
   all<T = Row>(query: Sql): Promise<T[]>;
-  /** Runs a statement and returns the number of affected rows. */
-  run(query: Sql): Promise<number>;
   /** Streams a large result in batches, so memory does not grow with the number of rows. */
   iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]>;
+}
+
+export interface Database extends Reader {
+  /** Runs a statement and returns the number of affected rows. */
+  run(query: Sql): Promise<number>;
+  /** Runs a script of one or more statements without parameters (schema steps). */
+  exec(script: string): Promise<void>;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Writes are
    * serialized where the database needs it (SQLite has a single writer).
    */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one read-only snapshot: every query in it sees the same moment. */
+  snapshot<T>(fn: (reader: Reader) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the right to change the schema, so that several fml processes starting at
+   * once change it exactly once: the others wait, then find it done.
+   */
+  withSchemaLock<T>(fn: (session: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

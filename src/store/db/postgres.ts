@@ -10,7 +10,7 @@ import postgres from "postgres";
 import { maskPassword } from "../../config.ts";
 import { MlflowError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import type { Database, Row } from "./database.ts";
+import type { Database, Reader, Row } from "./database.ts";
 import { raw, render, sql, type Sql } from "./sql.ts";
 
 export class PostgresConnectError extends Error {
@@ -244,12 +244,21 @@ function translateError(error: unknown): unknown {
 type ReservedSql = postgres.ReservedSql<{ bigint: number }>;
 type Queryable = PostgresSql | ReservedSql;
 
+/**
+ * Where a connection object stands: the pool (each statement on any connection), a reserved
+ * session outside any transaction (schema work under its advisory lock), or inside a transaction.
+ */
+type Scope = "pool" | "session" | "transaction";
+
+/** pg_advisory_lock key for schema changes: the bytes of "fmlschem". */
+export const SCHEMA_LOCK_KEY = "7380674607174935917";
+
 class PostgresConnection implements Database {
   readonly dialect = "postgresql" as const;
 
   constructor(
     protected readonly sql: Queryable,
-    private readonly inTransaction: boolean,
+    private readonly scope: Scope,
   ) {}
 
   async all<T = Row>(query: Sql): Promise<T[]> {
@@ -260,7 +269,7 @@ class PostgresConnection implements Database {
       })) as unknown as T[];
     // A pooled connection the server closed while idle (restart, failover, idle timeout) fails
     // the next query sent on it; a plain read can safely go again on another connection.
-    const retryable = !this.inTransaction && /^\s*SELECT\b/i.test(text);
+    const retryable = this.scope === "pool" && /^\s*SELECT\b/i.test(text);
     for (let attempt = 1; ; attempt++) {
       try {
         return await once();
@@ -284,6 +293,15 @@ class PostgresConnection implements Database {
     }
   }
 
+  /** Without parameters postgres.js sends the simple protocol, which takes several statements. */
+  async exec(script: string): Promise<void> {
+    try {
+      await this.sql.unsafe(script);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
   async *iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
     const { text, values } = render(query, "postgresql");
     try {
@@ -296,34 +314,66 @@ class PostgresConnection implements Database {
     }
   }
 
+  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    switch (this.scope) {
+      case "transaction":
+        return this.savepoint(fn);
+      case "session":
+        return inTransaction(this.sql as ReservedSql, "BEGIN", fn).catch((error: unknown) => {
+          throw translateError(error);
+        });
+      case "pool":
+        return this.reserved((session) => inTransaction(session, "BEGIN", fn));
+    }
+  }
+
+  snapshot<T>(fn: (reader: Reader) => Promise<T>): Promise<T> {
+    if (this.scope === "transaction") return fn(this);
+    const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    if (this.scope === "session") {
+      return inTransaction(this.sql as ReservedSql, begin, fn).catch((error: unknown) => {
+        throw translateError(error);
+      });
+    }
+    return this.reserved((session) => inTransaction(session, begin, fn));
+  }
+
+  /** A session advisory lock, held on one reserved connection from the first look to the last step. */
+  withSchemaLock<T>(fn: (session: Database) => Promise<T>): Promise<T> {
+    if (this.scope !== "pool") throw new Error("withSchemaLock needs the pool, not a session or transaction");
+    return this.reserved(async (session) => {
+      await session.unsafe(`SELECT pg_advisory_lock(${SCHEMA_LOCK_KEY})`);
+      try {
+        return await fn(new PostgresConnection(session, "session"));
+      } finally {
+        await session.unsafe(`SELECT pg_advisory_unlock(${SCHEMA_LOCK_KEY})`).catch(() => {});
+      }
+    });
+  }
+
   /**
-   * BEGIN and COMMIT on a connection reserved first. postgres.js's own `sql.begin` can send BEGIN
-   * pipelined behind another query without reserving the connection (porsager/postgres#823,
+   * Runs `work` on a connection reserved from the pool. postgres.js's own `sql.begin` can send
+   * BEGIN pipelined behind another query without reserving the connection (porsager/postgres#823,
    * #1189): under concurrent writes it then fails with UNSAFE_TRANSACTION, and the open
    * transaction goes back to the pool. `sql.reserve` only hands out an idle connection.
    */
-  async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return this.savepoint(fn);
-    let reserved: ReservedSql;
+  private async reserved<T>(work: (session: ReservedSql) => Promise<T>): Promise<T> {
+    let session: ReservedSql;
     try {
-      reserved = await (this.sql as PostgresSql).reserve();
+      session = await (this.sql as PostgresSql).reserve();
     } catch (error) {
       throw translateError(error);
     }
     let lost = false;
     try {
-      await reserved.unsafe("BEGIN");
-      const result = await fn(new PostgresConnection(reserved, true));
-      await reserved.unsafe("COMMIT");
-      return result;
+      return await work(session);
     } catch (error) {
       lost = isLostConnection(error);
-      if (!lost) await reserved.unsafe("ROLLBACK").catch(() => {});
       throw translateError(error);
     } finally {
       // A connection that closed is already back among the pool's closed ones; releasing it
       // would list it as open.
-      if (!lost) reserved.release();
+      if (!lost) session.release();
     }
   }
 
@@ -347,10 +397,30 @@ class PostgresConnection implements Database {
   }
 }
 
+/**
+ * `begin` … COMMIT on one reserved connection; ROLLBACK unless the connection itself was lost.
+ * Errors go out as the driver raised them, so the caller can tell a lost connection.
+ */
+async function inTransaction<T>(
+  session: ReservedSql,
+  begin: string,
+  fn: (tx: PostgresConnection) => Promise<T>,
+): Promise<T> {
+  try {
+    await session.unsafe(begin);
+    const result = await fn(new PostgresConnection(session, "transaction"));
+    await session.unsafe("COMMIT");
+    return result;
+  } catch (error) {
+    if (!isLostConnection(error)) await session.unsafe("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
+
 /** The pool as fml's `Database`; `close` waits up to 5 s for running queries. */
 export class PostgresDatabase extends PostgresConnection {
   constructor(readonly pool: PostgresSql) {
-    super(pool, false);
+    super(pool, "pool");
   }
 
   override async close(): Promise<void> {

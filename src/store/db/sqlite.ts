@@ -6,7 +6,7 @@
 
 import { statSync } from "node:fs";
 import { openSqlite, type SqliteDatabase } from "../../runtime.ts";
-import type { Database, Row } from "./database.ts";
+import type { Database, Reader, Row } from "./database.ts";
 import { render, type Sql } from "./sql.ts";
 
 const connectionPragmas = [
@@ -40,7 +40,18 @@ class SqliteConnection implements Database {
     }
     if (batch.length > 0) yield batch;
   }
+  exec(script: string): Promise<void> {
+    this.db.exec(script);
+    return Promise.resolve();
+  }
+  /** Already inside the handle's transaction: nested work joins it. */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  snapshot<T>(fn: (reader: Reader) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  withSchemaLock<T>(fn: (session: Database) => Promise<T>): Promise<T> {
     return fn(this);
   }
   close(): Promise<void> {
@@ -63,15 +74,23 @@ const OPTIMIZE_INTERVAL_MS = 60 * 60 * 1000;
  */
 export const DEFAULT_READ_CACHE_MB = 64;
 
+export interface SqliteOpenOptions {
+  /** Page cache of the read connection, in MB (default DEFAULT_READ_CACHE_MB). */
+  readCacheMb?: number;
+  /** One read-only connection: the file is never written, not even its journal mode. */
+  readonly?: boolean;
+}
+
 export class SqliteDatabaseHandle implements Database {
   readonly dialect = "sqlite" as const;
   private readonly writer: SqliteConnection;
   private readonly reader: SqliteConnection;
   private queue: Promise<unknown> = Promise.resolve();
+  private snapshots: Promise<unknown> = Promise.resolve();
   private timers: ReturnType<typeof setInterval>[] = [];
 
   private constructor(
-    readonly writerDb: SqliteDatabase,
+    private readonly writerDb: SqliteDatabase,
     private readonly readerDb: SqliteDatabase | null,
     private readonly checkpointDb: SqliteDatabase | null,
     private readonly path: string,
@@ -80,20 +99,15 @@ export class SqliteDatabaseHandle implements Database {
     this.reader = readerDb ? new SqliteConnection(readerDb) : this.writer;
   }
 
-  static async open(path: string, options: { readCacheMb?: number } = {}): Promise<SqliteDatabaseHandle> {
+  static async open(path: string, options: SqliteOpenOptions = {}): Promise<SqliteDatabaseHandle> {
+    if (options.readonly) {
+      const only = await openSqlite(path, { readonly: true });
+      for (const pragma of connectionPragmas) only.exec(pragma);
+      return new SqliteDatabaseHandle(only, null, null, path);
+    }
     const writer = await openSqlite(path);
     const inMemory = path === ":memory:" || path === "";
-    // First, so that even switching the journal mode waits for another process's lock.
     writer.exec("PRAGMA busy_timeout = 20000");
-    if (!inMemory) {
-      writer.exec("PRAGMA journal_mode = WAL");
-      // WAL + NORMAL: a crash of fml never loses a committed write; only a power loss may drop the
-      // last few transactions, and the database stays consistent either way.
-      writer.exec("PRAGMA synchronous = NORMAL");
-      // SQLite would checkpoint inside whichever COMMIT crosses 1000 pages, a third of a busy
-      // writer's time; fml checkpoints on a timer instead (see startMaintenance).
-      writer.exec("PRAGMA wal_autocheckpoint = 0");
-    }
     for (const pragma of connectionPragmas) writer.exec(pragma);
     let reader: SqliteDatabase | null = null;
     let checkpointer: SqliteDatabase | null = null;
@@ -106,6 +120,24 @@ export class SqliteDatabaseHandle implements Database {
       checkpointer.exec("PRAGMA busy_timeout = 0");
     }
     return new SqliteDatabaseHandle(writer, reader, checkpointer, path);
+  }
+
+  /**
+   * Write-ahead logging, once the schema is known to be one fml serves (a database fml refuses is
+   * left exactly as it was found, journal mode included).
+   */
+  async useWal(): Promise<void> {
+    if (!this.readerDb) return;
+    await this.serialized(() => {
+      this.writerDb.exec("PRAGMA journal_mode = WAL");
+      // WAL + NORMAL: a crash of fml never loses a committed write; only a power loss may drop the
+      // last few transactions, and the database stays consistent either way.
+      this.writerDb.exec("PRAGMA synchronous = NORMAL");
+      // SQLite would checkpoint inside whichever COMMIT crosses 1000 pages, a third of a busy
+      // writer's time; fml checkpoints on a timer instead (see startMaintenance).
+      this.writerDb.exec("PRAGMA wal_autocheckpoint = 0");
+      return Promise.resolve();
+    });
   }
 
   /**
@@ -149,26 +181,80 @@ export class SqliteDatabaseHandle implements Database {
     return this.reader.iterate<T>(query, batchSize);
   }
 
+  exec(script: string): Promise<void> {
+    return this.serialized(() => {
+      this.writerDb.exec(script);
+      return Promise.resolve();
+    });
+  }
+
+  /** Runs `work` on the writer once every write queued before it is done. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * A deferred transaction on the reader: WAL keeps its view fixed while writers go on. Without a
+   * separate reader (in memory, read-only) it waits its turn among the writes.
+   */
+  snapshot<T>(fn: (reader: Reader) => Promise<T>): Promise<T> {
+    const connection = this.readerDb ?? this.writerDb;
+    const work = async (): Promise<T> => {
+      connection.exec("BEGIN");
+      try {
+        return await fn(this.reader);
+      } finally {
+        connection.exec("COMMIT");
+      }
+    };
+    if (!this.readerDb) return this.serialized(work);
+    const result = this.snapshots.then(work);
+    this.snapshots = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Schema steps rebuild tables that others reference; SQLite allows that only with foreign keys
+   * off, and the pragma cannot change inside a transaction. Each step then takes the write lock
+   * (BEGIN IMMEDIATE) in `transaction`, which is what keeps other processes out.
+   */
+  async withSchemaLock<T>(fn: (session: Database) => Promise<T>): Promise<T> {
+    const foreignKeys = await this.serialized(() =>
+      Promise.resolve(this.writerDb.get<{ foreign_keys: number }>("PRAGMA foreign_keys")?.foreign_keys ?? 0),
+    );
+    await this.exec("PRAGMA foreign_keys = OFF");
+    try {
+      return await fn(this);
+    } finally {
+      await this.exec(`PRAGMA foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+    }
+  }
+
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
-    const result = this.queue.then(async () => {
+    return this.serialized(async () => {
       this.writerDb.exec("BEGIN IMMEDIATE");
       try {
         const value = await fn(this.writer);
         this.writerDb.exec("COMMIT");
         return value;
       } catch (error) {
-        this.writerDb.exec("ROLLBACK");
+        try {
+          this.writerDb.exec("ROLLBACK");
+        } catch {
+          // The failed statement may already have ended the transaction.
+        }
         throw error;
       }
     });
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 
   /** Waits for queued writes, folds the WAL back into the database, then closes. */
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.queue;
+    await this.snapshots;
     this.checkpointDb?.close();
     this.readerDb?.close();
     try {

@@ -4,7 +4,7 @@
  * user data. Transactions hand out a timed connection too, so statements inside them are seen.
  */
 
-import type { Database, Row } from "./database.ts";
+import type { Database, Reader, Row } from "./database.ts";
 import { render, type Sql } from "./sql.ts";
 
 export interface SlowStatement {
@@ -72,6 +72,19 @@ export class TimedDatabase implements Database {
 
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     return this.inner.transaction((tx) => fn(new TimedDatabase(tx, this.options)));
+  }
+
+  /** Schema scripts, snapshots (import) and the schema lock run at start-up or offline: untimed. */
+  exec(script: string): Promise<void> {
+    return this.inner.exec(script);
+  }
+
+  snapshot<T>(fn: (reader: Reader) => Promise<T>): Promise<T> {
+    return this.inner.snapshot(fn);
+  }
+
+  withSchemaLock<T>(fn: (session: Database) => Promise<T>): Promise<T> {
+    return this.inner.withSchemaLock(fn);
   }
 
   close(): Promise<void> {

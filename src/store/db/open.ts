@@ -1,0 +1,72 @@
+/**
+ * The one way fml opens a database, for the server, `fml db`, `fml gc` and `fml import`: connect
+ * (loading the PostgreSQL driver only when a PostgreSQL URI asks for it), check that it answers,
+ * bring the schema to head or refuse with the reason, and close again if any of that fails.
+ */
+
+import { maskPassword, type DatabaseTarget } from "../../config.ts";
+import { prepareSchema } from "../schema/prepare.ts";
+import { existsSync } from "node:fs";
+import type { Database } from "./database.ts";
+import { SqliteDatabaseHandle } from "./sqlite.ts";
+
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
+}
+
+export interface OpenDatabaseOptions {
+  /**
+   * "prepare": create the schema on an empty database, upgrade an older one when `migrate` is set
+   * (else refuse it), refuse one fml does not know. "inspect": leave the schema as found.
+   */
+  schema: "prepare" | "inspect";
+  migrate?: boolean;
+  /** SQLite: one read-only connection; the file is never written. */
+  readonly?: boolean;
+  /** SQLite: refuse a file that does not exist instead of creating it. */
+  mustExist?: boolean;
+  /** PostgreSQL: most connections in the pool (default 2). */
+  poolMax?: number;
+  /** SQLite: page cache of the read connection, in MB. */
+  cacheMb?: number;
+  /** SQLite: background WAL checkpoints and planner statistics, for a long-running server. */
+  maintenance?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions): Promise<Database> {
+  const db = target.kind === "sqlite" ? await openSqliteFile(target.path, options) : await openPostgres(target.url, options);
+  try {
+    if (options.schema === "prepare") {
+      await prepareSchema(db, {
+        migrate: options.migrate ?? false,
+        log: options.log,
+        databaseUri: maskPassword(target.uri),
+      });
+      if (db instanceof SqliteDatabaseHandle && !options.readonly) await db.useWal();
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  if (options.maintenance && db instanceof SqliteDatabaseHandle) db.startMaintenance();
+  return db;
+}
+
+async function openSqliteFile(path: string, options: OpenDatabaseOptions): Promise<SqliteDatabaseHandle> {
+  if (options.mustExist && path !== ":memory:" && !existsSync(path)) {
+    throw new StoreOpenError(`no SQLite database at ${path}`);
+  }
+  try {
+    return await SqliteDatabaseHandle.open(path, { readCacheMb: options.cacheMb, readonly: options.readonly });
+  } catch (error) {
+    throw new StoreOpenError(`cannot open SQLite database ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
+  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");
+  const pool = connectPostgres(url, { max: options.poolMax ?? 2 });
+  await checkConnection(pool, url);
+  return new PostgresDatabase(pool);
+}

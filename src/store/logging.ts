@@ -1,0 +1,109 @@
+/**
+ * log-batch (and the log-metric/log-param/set-tag calls the server routes through it): write-once
+ * params, metric points with MLflow's NaN and infinity encoding, and latest_metrics kept current,
+ * all in one transaction.
+ */
+
+import { invalidParameter } from "../errors.ts";
+import { chunks, INSERT_CHUNK, keyValueColumns, metricColumns } from "./common.ts";
+import type { Database } from "./db/database.ts";
+import { bulkRows, list, sql } from "./db/sql.ts";
+import { decodeParam } from "./rows.ts";
+import { activeRun, upsertRunTags } from "./runs.ts";
+import type { LogBatch, Metric, Tag } from "./types.ts";
+
+/** SQL cannot hold infinities; MLflow clamps them to the largest double. */
+const MAX_DOUBLE = 1.7976931348623157e308;
+
+interface EncodedMetric extends Metric {
+  isNan: boolean;
+}
+
+function encode(metric: Metric): EncodedMetric {
+  const { value } = metric;
+  if (Number.isNaN(value)) return { ...metric, value: 0, isNan: true };
+  if (value === Infinity) return { ...metric, value: MAX_DOUBLE, isNan: false };
+  if (value === -Infinity) return { ...metric, value: -MAX_DOUBLE, isNan: false };
+  return { ...metric, isNan: false };
+}
+
+/** MLflow's latest-metric order: larger step, then later timestamp, then larger stored value. */
+function isNewer(a: EncodedMetric, b: EncodedMetric): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+/** Atomic: every param, metric and tag is stored, or none is. */
+export async function logBatch(db: Database, runId: string, batch: LogBatch): Promise<void> {
+  await db.transaction(async (tx) => {
+    await activeRun(tx, runId);
+    if (batch.params.length > 0) await insertParams(tx, runId, batch.params);
+    if (batch.metrics.length > 0) await insertMetrics(tx, runId, batch.metrics);
+    if (batch.tags.length > 0) await upsertRunTags(tx, runId, batch.tags);
+  });
+}
+
+/** Params are write-once: the same value again is a no-op, a different one fails the batch. */
+async function insertParams(tx: Database, runId: string, params: readonly Tag[]): Promise<void> {
+  const existing = await tx.all(sql`
+    SELECT "key", value FROM params
+    WHERE run_uuid = ${runId} AND "key" IN ${list(params.map((p) => p.key))}`);
+  const logged = new Map<string, string>();
+  for (const row of existing) {
+    const param = decodeParam(row);
+    logged.set(param.key, param.value);
+  }
+  const changed = params.filter((p) => logged.has(p.key) && logged.get(p.key) !== p.value);
+  const [first] = changed;
+  if (first) {
+    throw invalidParameter(
+      changed.length === 1
+        ? `Changing param values is not allowed. Param with key='${first.key}' was already ` +
+            `logged with value='${logged.get(first.key)}' for run ID='${runId}'. Attempted ` +
+            `logging new value '${first.value}'.`
+        : `Changing param values is not allowed. Params were already logged='${JSON.stringify(
+            changed.map((p) => ({ key: p.key, old_value: logged.get(p.key), new_value: p.value })),
+          )}' for run ID='${runId}'.`,
+    );
+  }
+  const fresh = params.filter((p) => !logged.has(p.key));
+  for (const chunk of chunks(fresh, INSERT_CHUNK)) {
+    const rows = chunk.map((p) => [p.key, p.value, runId]);
+    await tx.run(sql`
+      INSERT INTO params ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, rows)}
+      ON CONFLICT ("key", run_uuid) DO NOTHING`);
+  }
+}
+
+async function insertMetrics(tx: Database, runId: string, metrics: readonly Metric[]): Promise<void> {
+  const encoded = metrics.map(encode);
+  for (const chunk of chunks(encoded, INSERT_CHUNK)) {
+    const rows = chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]);
+    await tx.run(sql`
+      INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid)
+      ${bulkRows(tx.dialect, metricColumns, rows)}
+      ON CONFLICT DO NOTHING`);
+  }
+  // One candidate per key (a statement may touch each latest_metrics row only once on
+  // PostgreSQL); the database keeps whichever of stored and candidate is newer.
+  const newest = new Map<string, EncodedMetric>();
+  for (const m of encoded) {
+    const current = newest.get(m.key);
+    if (!current || isNewer(m, current)) newest.set(m.key, m);
+  }
+  for (const chunk of chunks([...newest.values()], INSERT_CHUNK)) {
+    const rows = chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]);
+    await tx.run(sql`
+      INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)
+      ${bulkRows(tx.dialect, metricColumns, rows)}
+      ON CONFLICT ("key", run_uuid) DO UPDATE SET
+        value = excluded.value, timestamp = excluded.timestamp,
+        step = excluded.step, is_nan = excluded.is_nan
+      WHERE excluded.step > latest_metrics.step
+        OR (excluded.step = latest_metrics.step
+            AND (latest_metrics.timestamp IS NULL OR excluded.timestamp > latest_metrics.timestamp
+                 OR (excluded.timestamp = latest_metrics.timestamp
+                     AND excluded.value > latest_metrics.value)))`);
+  }
+}
