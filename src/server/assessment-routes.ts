@@ -5,6 +5,7 @@
 
 import { invalidParameter } from "../errors.ts";
 import type { AssessmentStore, AssessmentUpdate } from "../store/assessments.ts";
+import { checkLength, LIMITS } from "./trace-limits.ts";
 import type { TraceRoute } from "./trace-route-kit.ts";
 import { assessmentJson, assessmentValue, parseNewAssessment, stringMap } from "./trace-json.ts";
 
@@ -46,7 +47,7 @@ export function assessmentRoutes(assessments: AssessmentStore): TraceRoute[] {
         }
         const body = p.object("assessment");
         const update: AssessmentUpdate = {};
-        if (mask.includes("assessmentName")) update.name = body.optionalString("assessment_name") ?? "";
+        if (mask.includes("assessmentName")) update.name = checkLength("assessment_name", body.optionalString("assessment_name") ?? "", LIMITS.assessmentName);
         if (mask.includes("rationale")) update.rationale = body.optionalString("rationale") ?? null;
         if (mask.includes("metadata")) update.metadata = Object.fromEntries(stringMap(body, "metadata"));
         if (mask.includes("feedback") || mask.includes("expectation")) {

@@ -13,6 +13,7 @@ import { decodeExportTraceServiceJson } from "./otlp/json.ts";
 import { OtlpFormatError } from "./otlp/model.ts";
 import { decodeExportTraceServiceRequest, type DecodedRequest } from "./otlp/protobuf.ts";
 import { toSpanRow } from "./otlp/span-content.ts";
+import { LIMITS } from "./trace-limits.ts";
 
 /** Compressed or not, a request body above this is refused (a 30,000-span trace is ~30 MB). */
 export const MAX_OTLP_BODY_BYTES = 64 * 1024 * 1024;
@@ -77,8 +78,14 @@ export function mountOtlpRoutes(app: Hono, spans: SpanStore): void {
     if (decoded.spans.some((s) => s.traceId.length !== 32 || s.spanId.length !== 16)) {
       return detail(c, 422, "Cannot convert OpenTelemetry span to MLflow span");
     }
+    const rows = decoded.spans.map(toSpanRow);
+    for (const row of rows) {
+      // PostgreSQL stores no NUL in text and at most 500 characters of span type.
+      if (row.name.includes("\0") || row.type?.includes("\0")) return detail(c, 400, `Span ${row.spanId}: NUL characters are not allowed in span names and types`);
+      if ((row.type?.length ?? 0) > LIMITS.spanType) return detail(c, 400, `Span ${row.spanId}: mlflow.spanType exceeds ${LIMITS.spanType} characters`);
+    }
     try {
-      if (decoded.spans.length > 0) await spans.logSpans(experimentId.trim(), decoded.spans.map(toSpanRow));
+      if (rows.length > 0) await spans.logSpans(experimentId.trim(), rows);
     } catch (error) {
       return errorResponse(c, error);
     }

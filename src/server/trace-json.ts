@@ -8,6 +8,7 @@ import type { Assessment, AssessmentType, NewAssessment, TraceInfo } from "../st
 import type { Json } from "./json.ts";
 import { pyFloat } from "./otlp/python-json.ts";
 import type { Params } from "./request.ts";
+import { checkLength, checkNoNul, LIMITS } from "./trace-limits.ts";
 
 const MAX_METADATA = 250;
 const MAX_TAG_KEY = 250;
@@ -137,6 +138,7 @@ export function pyValueJson(value: unknown): string {
   return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}: ${pyValueJson(v)}`).join(", ")}}`;
 }
 
+/** A `map<string, string>` field; keys and values are NUL-checked (length limits are the caller's). */
 function stringMap(p: Params, name: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!p.has(name)) return out;
@@ -144,7 +146,7 @@ function stringMap(p: Params, name: string): Map<string, string> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidParameter(`Invalid value for parameter '${name}': expected an object of strings.`);
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== "string") throw invalidParameter(`Invalid value for '${name}.${k}': expected a string.`);
-    out.set(k, v);
+    out.set(checkNoNul(`${name} key`, k), checkNoNul(`${name}.${k}`, v));
   }
   return out;
 }
@@ -190,19 +192,24 @@ export function parseNewAssessment(p: Params, now: number): NewAssessment {
   const created = p.optionalString("create_time");
   const updated = p.optionalString("last_update_time");
   const createdMs = created ? parseTimestamp(created, "create_time") : now;
+  const optional = (field: string, max: number) => {
+    const value = (field === "source_id" ? source?.optionalString(field) : p.optionalString(field)) || null;
+    return value === null ? null : checkLength(field, value, max);
+  };
+  const runId = metadata.get("mlflow.assessment.sourceRunId") ?? null;
   return {
-    name: p.optionalString("assessment_name") ?? "",
+    name: checkLength("assessment_name", p.optionalString("assessment_name") ?? "", LIMITS.assessmentName),
     type,
     value,
     error,
     createdTimestamp: createdMs,
     lastUpdatedTimestamp: updated ? parseTimestamp(updated, "last_update_time") : createdMs,
     sourceType: sourceType(source?.rawValue("source_type")),
-    sourceId: source?.optionalString("source_id") ?? null,
-    runId: metadata.get("mlflow.assessment.sourceRunId") ?? null,
-    spanId: p.optionalString("span_id") || null,
+    sourceId: optional("source_id", LIMITS.sourceId),
+    runId: runId === null ? null : checkLength("metadata.mlflow.assessment.sourceRunId", runId, LIMITS.runId),
+    spanId: optional("span_id", LIMITS.spanId),
     rationale: p.optionalString("rationale") ?? null,
-    overrides: p.optionalString("overrides") || null,
+    overrides: optional("overrides", LIMITS.assessmentId),
     valid: p.optionalBool("valid") ?? true,
     metadata: metadata.size > 0 ? JSON.stringify(Object.fromEntries(metadata)) : null,
   };

@@ -19,6 +19,7 @@ import { assessmentRoutes } from "./assessment-routes.ts";
 import type { Json } from "./json.ts";
 import type { Params } from "./request.ts";
 import { artifactSpansJson, spanJson } from "./span-json.ts";
+import { checkEntries, checkLength, LIMITS } from "./trace-limits.ts";
 import { jsonTextResponse, searchMaxResults, type TraceRoute } from "./trace-route-kit.ts";
 import { parseDuration, parseNewAssessment, parseTimestamp, stringMap, traceInfoV3Json } from "./trace-json.ts";
 import { traceV2Routes } from "./trace-v2-routes.ts";
@@ -57,17 +58,23 @@ function parseTraceInfoV3(info: Params, now: number): NewTraceInfo {
   }
   const requestTime = info.optionalString("request_time");
   const duration = info.optionalString("execution_duration");
+  const clientRequestId = info.optionalString("client_request_id") ?? null;
+  const cut = (name: string) => info.optionalString(name)?.slice(0, LIMITS.preview) ?? null;
   return {
-    traceId,
+    traceId: checkLength("trace_id", traceId, LIMITS.traceId),
     experimentId,
-    clientRequestId: info.optionalString("client_request_id") ?? null,
+    clientRequestId: clientRequestId === null ? null : checkLength("client_request_id", clientRequestId, LIMITS.clientRequestId),
     requestTime: requestTime ? parseTimestamp(requestTime, "request_time") : now,
     executionTimeMs: duration ? parseDuration(duration, "execution_duration") : null,
     state: traceState(info),
-    requestPreview: info.optionalString("request_preview") ?? null,
-    responsePreview: info.optionalString("response_preview") ?? null,
-    metadata: new Map([...stringMap(info, "trace_metadata"), ["mlflow.trace.infoFinalized", "true"]]),
-    tags: stringMap(info, "tags"),
+    // Previews are cut, as MLflow's client cuts them before sending.
+    requestPreview: cut("request_preview"),
+    responsePreview: cut("response_preview"),
+    metadata: new Map([
+      ...checkEntries("trace_metadata", stringMap(info, "trace_metadata"), LIMITS.metadataKey, LIMITS.metadataValue),
+      ["mlflow.trace.infoFinalized", "true"],
+    ]),
+    tags: checkEntries("tags", stringMap(info, "tags"), LIMITS.tagKey, LIMITS.tagValue),
     assessments: info.objectList("assessments").map((a) => parseNewAssessment(a, now)),
   };
 }
@@ -236,9 +243,9 @@ export function traceRoutes(deps: TraceRouteDeps): TraceRoute[] {
       path: "/mlflow/traces/:trace_id/tags",
       versions: ["2.0", "3.0"],
       async handle(p, path) {
-        const key = p.string("key");
-        if (key.length > 250) throw invalidParameter("'key' exceeds the maximum length of 250 characters");
-        await traces.setTraceTag(path.trace_id ?? "", key, (p.optionalString("value") ?? "").slice(0, 8000));
+        const key = checkLength("key", p.string("key"), LIMITS.tagKey);
+        const value = checkLength("value", p.optionalString("value") ?? "", LIMITS.tagValue);
+        await traces.setTraceTag(path.trace_id ?? "", key, value);
         return {};
       },
     },

@@ -9,6 +9,7 @@ import { parseTraceFilter, parseTraceOrderBy } from "../search/traces.ts";
 import type { TraceStore } from "../store/traces.ts";
 import type { Json } from "./json.ts";
 import type { Params } from "./request.ts";
+import { checkEntries, checkLength, LIMITS } from "./trace-limits.ts";
 import { searchMaxResults, type TraceRoute } from "./trace-route-kit.ts";
 import { traceInfoV2Json } from "./trace-json.ts";
 
@@ -16,7 +17,8 @@ const V2_STATUSES = ["TRACE_STATUS_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"] a
 const V3_STATE: Record<string, string> = { TRACE_STATUS_UNSPECIFIED: "STATE_UNSPECIFIED", OK: "OK", ERROR: "ERROR", IN_PROGRESS: "IN_PROGRESS" };
 
 function pairs(p: Params, name: string): Map<string, string> {
-  return new Map(p.tags(name).map((t) => [t.key, t.value]));
+  const [keyMax, valueMax] = name === "tags" ? [LIMITS.tagKey, LIMITS.tagValue] : [LIMITS.metadataKey, LIMITS.metadataValue];
+  return checkEntries(name, new Map(p.tags(name).map((t) => [t.key, t.value])), keyMax, valueMax);
 }
 
 function v2Status(p: Params): string {
@@ -75,8 +77,8 @@ export function traceV2Routes(traces: TraceStore): TraceRoute[] {
       path: "/mlflow/traces/link-to-run",
       versions: ["2.0"],
       async handle(p) {
-        const ids = p.stringList("trace_ids");
-        const runId = p.string("run_id");
+        const ids = p.stringList("trace_ids").map((id) => checkLength("trace_ids", id, LIMITS.associationId));
+        const runId = checkLength("run_id", p.string("run_id"), LIMITS.associationId);
         if (ids.length > 100) {
           throw invalidParameter(`Cannot link more than 100 traces to a run in a single request. Provided ${ids.length} traces.`);
         }
@@ -89,12 +91,12 @@ export function traceV2Routes(traces: TraceStore): TraceRoute[] {
       path: "/mlflow/traces/link-prompts",
       versions: ["2.0"],
       async handle(p) {
-        const traceId = p.string("trace_id");
+        const traceId = checkLength("trace_id", p.string("trace_id"), LIMITS.associationId);
         const versions = p.objectList("prompt_versions").map((v) => {
           const name = v.string("name");
           const version = v.string("version");
           if (!/^\d+$/.test(version)) throw invalidParameter(`Invalid prompt version '${version}' for '${name}': expected an integer.`);
-          return `${name}/${version}`;
+          return checkLength("prompt_versions", `${name}/${version}`, LIMITS.associationId);
         });
         await traces.linkPromptsToTrace(traceId, versions);
         return {};

@@ -171,6 +171,9 @@ for (const backend of await backends()) {
       const badSource = await create(id, { assessment_name: "x", feedback: { value: 1 }, source: { source_type: "ROBOT" } });
       expect(badSource.status).toBe(400);
       expect(String(badSource.body.message)).toContain("source_type");
+      const longName = await create(id, { assessment_name: "n".repeat(251), feedback: { value: 1 } });
+      expect(longName.status).toBe(400);
+      expect(longName.body.message).toBe("'assessment_name' exceeds the maximum length of 250 characters");
       const badTime = await create(id, { assessment_name: "x", feedback: { value: 1 }, create_time: "noon" });
       expect(badTime.status).toBe(400);
       const v2 = await fml.api("POST", `/api/2.0/mlflow/traces/${id}/assessments`, { assessment: { feedback: { value: 1 } } });

@@ -183,6 +183,10 @@ for (const backend of await backends()) {
       await expectDetail(postOtlp(fml, exp, noIds), 422, "Cannot convert OpenTelemetry span to MLflow span");
       const base64Ids = good.replace(hex, Buffer.from(hex, "hex").toString("base64"));
       await expectDetail(postOtlp(fml, exp, base64Ids), 400, "traceId must be 32 hex digits");
+      const nul = otlpJson([{ ...pipelineSpans(hexId(16))[0]!, name: "a\u0000b" }]);
+      await expectDetail(postOtlp(fml, exp, nul), 400, "NUL characters are not allowed in span names and types");
+      const longType = otlpJson([{ ...pipelineSpans(hexId(16))[0]!, attributes: { "mlflow.spanType": { stringValue: "T".repeat(501) } } }]);
+      await expectDetail(postOtlp(fml, exp, longType), 400, "mlflow.spanType exceeds 500 characters");
       // One bad span in a batch: the request stores nothing.
       const mixed = JSON.parse(good) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
       mixed.resourceSpans[0]?.scopeSpans[0]?.spans.push({ traceId: hexId(16), name: "no span id" });

@@ -81,6 +81,28 @@ for (const backend of await backends()) {
       expect(String(badTime.body.message)).toContain("request_time");
     });
 
+    test("over-long ids, tags and metadata and NUL characters are refused with 400 naming the field, nothing stored", async () => {
+      const id = `tr-${hexId(16)}`;
+      const cases: [Record<string, unknown>, string][] = [
+        [{ tags: { k: "x".repeat(8001) } }, "'tags.k' exceeds the maximum length of 8000 characters"],
+        [{ tags: { ["k".repeat(251)]: "v" } }, "'tags key' exceeds the maximum length of 250 characters"],
+        [{ trace_metadata: { m: "x".repeat(8001) } }, "'trace_metadata.m' exceeds the maximum length of 8000 characters"],
+        [{ trace_metadata: { m: "a\u0000b" } }, "NUL characters are not allowed"],
+        [{ trace_id: `tr-${"a".repeat(48)}` }, "'trace_id' exceeds the maximum length of 50 characters"],
+        [{ client_request_id: "c".repeat(51) }, "'client_request_id' exceeds the maximum length of 50 characters"],
+      ];
+      for (const [extra, message] of cases) {
+        const r = await start(id, exp, extra);
+        expect(r.status).toBe(400);
+        expect(r.body).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE" });
+        expect(String(r.body.message)).toContain(message);
+      }
+      expect((await fml.api("GET", v3(`traces/${id}`))).status).toBe(404);
+      const long = await start(id, exp, { request_preview: "p".repeat(5000) });
+      expect(long.status).toBe(200);
+      expect(long.body.trace.trace_info.request_preview).toHaveLength(1000);
+    });
+
     test("an unknown trace is 404 RESOURCE_DOES_NOT_EXIST on info, get and the v2 info", async () => {
       const info = await fml.api("GET", v3("traces/tr-nope"));
       expect(info.status).toBe(404);
@@ -269,6 +291,9 @@ for (const backend of await backends()) {
       const long = await fml.api("PATCH", `traces/${id}/tags`, { key: "x".repeat(251), value: "v" });
       expect(long.status).toBe(400);
       expect(long.body.message).toBe("'key' exceeds the maximum length of 250 characters");
+      const longValue = await fml.api("PATCH", `traces/${id}/tags`, { key: "k", value: "v".repeat(8001) });
+      expect(longValue.status).toBe(400);
+      expect(longValue.body.message).toBe("'value' exceeds the maximum length of 8000 characters");
       const unknown = await fml.api("PATCH", "traces/tr-unknown/tags", { key: "k", value: "v" });
       expect(unknown.status).toBe(400);
       expect(unknown.body.error_code).toBe("BAD_REQUEST");
