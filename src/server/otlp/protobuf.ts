@@ -44,11 +44,21 @@ class Reader {
     throw new OtlpFormatError("varint longer than 10 bytes");
   }
 
-  /** A varint that must fit a JS number: lengths, tags, enums. */
+  /**
+   * A varint that must fit a JS number: lengths, tags, enums. Read without BigInt, which made
+   * decoding a 1,000-span request several times slower.
+   */
   smallVarint(): number {
-    const v = this.varint();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new OtlpFormatError("length out of range");
-    return Number(v);
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.end) throw new OtlpFormatError("truncated varint");
+      const b = this.bytes[this.pos++] as number;
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return result;
+      scale *= 128;
+    }
+    throw new OtlpFormatError("length out of range");
   }
 
   fixed64(): bigint {

@@ -16,6 +16,17 @@ function base64OfHex(hex: string): string {
   return btoa(binary);
 }
 
+/** The spans of one request mostly share a trace id: encode it once. */
+let lastTraceHex = "";
+let lastTraceBase64 = "";
+function traceBase64(hex: string): string {
+  if (hex !== lastTraceHex) {
+    lastTraceHex = hex;
+    lastTraceBase64 = base64OfHex(hex);
+  }
+  return lastTraceBase64;
+}
+
 /** The Python value of an AnyValue, dumped without the outer attribute encoding (event attributes). */
 function eventAttributes(attributes: readonly KeyValue[]): string {
   return `{${dedupe(attributes).map(([k, v]) => `${pyString(k)}: ${pyDumps(v)}`).join(", ")}}`;
@@ -60,7 +71,7 @@ export function toSpanRow(span: OtlpSpan): SpanRow {
     (e) => `{"name": ${pyString(e.name)}, "time_unix_nano": ${e.timeUnixNano}, "attributes": ${eventAttributes(e.attributes)}}`,
   );
   const content =
-    `{"trace_id": ${pyString(base64OfHex(span.traceId))}, "span_id": ${pyString(base64OfHex(span.spanId))}, ` +
+    `{"trace_id": ${pyString(traceBase64(span.traceId))}, "span_id": ${pyString(base64OfHex(span.spanId))}, ` +
     `"parent_span_id": ${span.parentSpanId ? pyString(base64OfHex(span.parentSpanId)) : "null"}, ` +
     `"name": ${pyString(span.name)}, "start_time_unix_nano": ${span.startTimeUnixNano}, ` +
     `"end_time_unix_nano": ${end ?? "null"}, "events": [${events.join(", ")}], ` +
