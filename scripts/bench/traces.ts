@@ -5,6 +5,7 @@
  * 30,000-span trace.
  *
  *   bun scripts/bench/traces.ts [--backend sqlite|postgresql|both] [--quick] [--binary dist/fml]
+ *                               [--only ingest,search,get]
  *
  * Without --binary fml runs from source (bun src/cli/main.ts). Numbers are printed as a table.
  */
@@ -27,6 +28,7 @@ const quick = args.includes("--quick");
 const backendArg = option("--backend") ?? "both";
 const backends: Backend[] = backendArg === "both" ? ["sqlite", "postgresql"] : [backendArg as Backend];
 const binary = option("--binary");
+const only = new Set((option("--only") ?? "ingest,search,get").split(","));
 const sizes = quick
   ? { ingestMs: 3000, searchTraces: 10000, searchIterations: 20, bigTrace: 30000 }
   : { ingestMs: 10000, searchTraces: 100000, searchIterations: 50, bigTrace: 30000 };
@@ -264,7 +266,7 @@ for (const backend of backends) {
   const fml = await startFml(uri, dir);
   const target = openTarget(backend, pg?.url ?? join(dir, "bench.db"));
   try {
-    for (const size of [10, 1000]) {
+    for (const size of only.has("ingest") ? [10, 1000] : []) {
       const exp = await createExperiment(fml.url, `ingest-${size}`);
       const r = await ingest(fml.url, exp, size, sizes.ingestMs);
       const writers = backend === "postgresql" ? Array.from({ length: 8 }, () => openTarget(backend, pg?.url ?? "")) : [target];
@@ -277,6 +279,7 @@ for (const backend of backends) {
       );
       console.log(lines[lines.length - 1]);
     }
+    if (only.has("search")) {
     const searchExp = await createExperiment(fml.url, "search");
     await seedTraces(target, searchExp, sizes.searchTraces);
     // Planner statistics, as autovacuum (PostgreSQL) and fml's hourly PRAGMA optimize (SQLite) keep them.
@@ -287,9 +290,12 @@ for (const backend of backends) {
         `p50 ${s.latency.p50} ms, p99 ${s.latency.p99} ms (${s.count} returned)`,
     );
     console.log(lines[lines.length - 1]);
+    }
+    if (only.has("get")) {
     const big = await bigTrace(fml.url, await createExperiment(fml.url, "big"), sizes.bigTrace);
     lines.push(`${backend.padEnd(10)} GetTrace of a ${sizes.bigTrace}-span trace: ${big.ms} ms (${big.served} spans served)`);
     console.log(lines[lines.length - 1]);
+    }
   } finally {
     await target.close();
     await fml.stop();
