@@ -64,9 +64,45 @@ function integer(v: AnyValue | undefined): string | undefined {
   return undefined;
 }
 
-/** One stored span (`spans.content`) as OTLP proto-JSON text. */
+const TIME_FIELDS = /("(?:start_time_unix_nano|end_time_unix_nano)": )(\d+)/g;
+const JSON_STRING = /^"(?:[^"\\]|\\.)*"$/;
+
+/** A stored attribute value: a JSON string literal is already its `string_value`. */
+function attributeJson(text: string): string {
+  if (JSON_STRING.test(text)) return `{"string_value":${text}}`;
+  return anyValueJson(attributeValue({ kind: "string", value: text }));
+}
+
+/**
+ * One stored span (`spans.content`) as OTLP proto-JSON text. The common shape (no events) takes
+ * a fast path through the native JSON.parse, with the nanosecond times quoted first so they stay
+ * exact; anything else goes through the typed reader (a 30,000-span trace: 1.3 -> 0.3 s).
+ */
 export function spanJson(content: string): string {
-  return spanValueJson(parseTypedJson(content));
+  if (!content.includes('"events": []')) return spanValueJson(parseTypedJson(content));
+  let span: Record<string, unknown>;
+  try {
+    span = JSON.parse(content.replace(TIME_FIELDS, '$1"$2"')) as Record<string, unknown>;
+  } catch {
+    return spanValueJson(parseTypedJson(content));
+  }
+  const attributes = span.attributes;
+  const status = (span.status ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof attributes !== "object" || attributes === null || typeof status.code !== "string") {
+    return spanValueJson(parseTypedJson(content));
+  }
+  const parts = [`"trace_id":${str(String(span.trace_id))}`, `"span_id":${str(String(span.span_id))}`];
+  if (typeof span.parent_span_id === "string" && span.parent_span_id) parts.push(`"parent_span_id":${str(span.parent_span_id)}`);
+  parts.push(`"name":${str(String(span.name ?? ""))}`);
+  if (typeof span.start_time_unix_nano === "string") parts.push(`"start_time_unix_nano":${span.start_time_unix_nano}`);
+  if (typeof span.end_time_unix_nano === "string") parts.push(`"end_time_unix_nano":${span.end_time_unix_nano}`);
+  const attrs = Object.entries(attributes as Record<string, unknown>).map(
+    ([k, v]) => `{"key":${str(k)},"value":${typeof v === "string" ? attributeJson(v) : "{}"}}`,
+  );
+  parts.push(`"attributes":[${attrs.join(",")}]`);
+  const message = typeof status.message === "string" && status.message ? `"message":${str(status.message)},` : "";
+  parts.push(`"status":{${message}"code":${str(status.code)}}`);
+  return `{${parts.join(",")}}`;
 }
 
 /** The spans of a traces.json artifact as OTLP proto-JSON texts. */

@@ -28,16 +28,19 @@ const b64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 const ns = (t: HrTime) => BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
 
 /** A small agent run: root, a tool call that fails with an event, and a nested LLM call. */
-function emitTrace(provider: TracerProvider): { spans: Span[]; traceHex: string } {
+async function emitTrace(provider: TracerProvider): Promise<{ spans: Span[]; traceHex: string }> {
   const tracer = provider.getTracer("fml-test");
   const root = tracer.startSpan("agent", {
     attributes: { "mlflow.spanType": "AGENT", question: "hi", retries: 3, temperature: 0.5, streaming: false, tags: ["a", "b"] },
   });
   const inRoot = trace.setSpan(context.active(), root);
+  await Bun.sleep(2);
   const tool = tracer.startSpan("search_tool", { attributes: { "mlflow.spanType": "TOOL" } }, inRoot);
   tool.addEvent("exception", { "exception.message": "timeout" });
   tool.setStatus({ code: SpanStatusCode.ERROR, message: "tool timed out" });
   tool.end();
+  // The SDK's clock has microsecond resolution: keep start times apart so the span order is fixed.
+  await Bun.sleep(2);
   const llm = tracer.startSpan("llm", { attributes: { "mlflow.spanType": "LLM", model: "gpt-x" } }, trace.setSpan(context.active(), tool));
   llm.end();
   root.setStatus({ code: SpanStatusCode.OK });
@@ -70,7 +73,7 @@ for (const backend of await backends()) {
           resource: resourceFromAttributes({ "service.name": "fml-otel-test" }),
           spanProcessors: [processor],
         });
-        const { spans, traceHex } = emitTrace(provider);
+        const { spans, traceHex } = await emitTrace(provider);
         await provider.forceFlush();
         await provider.shutdown();
 
