@@ -25,18 +25,32 @@ function jsonResponse(body: Json): Response {
   return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
 }
 
-/** Routes are registered in list order: static paths must come before `:param` paths they overlap. */
+/**
+ * Routes are registered in list order: static paths must come before `:param` paths they overlap.
+ * A known path asked with another method answers 405, as MLflow's Flask routes do.
+ */
 export function mountTraceRoutes(app: Hono, routes: readonly TraceRoute[]): void {
+  const methods = new Map<string, Set<string>>();
   for (const route of routes) {
     for (const version of route.versions) {
       const prefixes = route.ajaxOnly ? [`/ajax-api/${version}`] : [`/api/${version}`, `/ajax-api/${version}`];
       for (const prefix of prefixes) {
-        app.on(route.method, prefix + route.path, async (c) => {
+        const path = prefix + route.path;
+        app.on(route.method, path, async (c) => {
           const result = await route.handle(await readParams(c), c.req.param() as Record<string, string>, c);
           return result instanceof Response ? result : jsonResponse(result);
         });
+        methods.set(path, (methods.get(path) ?? new Set()).add(route.method));
       }
     }
+  }
+  for (const [path, allowed] of methods) {
+    app.all(path, (c) =>
+      c.json(
+        { error_code: "BAD_REQUEST", message: `Method ${c.req.method} is not allowed for ${c.req.path}; use ${[...allowed].join(" or ")}.` },
+        405,
+      ),
+    );
   }
 }
 

@@ -103,6 +103,16 @@ for (const backend of await backends()) {
       expect(long.body.trace.trace_info.request_preview).toHaveLength(1000);
     });
 
+    test("a known trace path asked with another method is 405; an unknown path 404 ENDPOINT_NOT_FOUND", async () => {
+      const linkV3 = await fml.api("POST", v3("traces/link-to-run"), { trace_ids: [], run_id: "r" });
+      expect(linkV3.status).toBe(405);
+      expect(linkV3.body.error_code).toBe("BAD_REQUEST");
+      expect((await fml.api("DELETE", v3("traces/search"))).status).toBe(405);
+      const v2Assessments = await fml.api("POST", "/api/2.0/mlflow/traces/tr-x/assessments", {});
+      expect(v2Assessments.status).toBe(404);
+      expect(v2Assessments.body.error_code).toBe("ENDPOINT_NOT_FOUND");
+    });
+
     test("an unknown trace is 404 RESOURCE_DOES_NOT_EXIST on info, get and the v2 info", async () => {
       const info = await fml.api("GET", v3("traces/tr-nope"));
       expect(info.status).toBe(404);
