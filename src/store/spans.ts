@@ -157,14 +157,15 @@ export class SpanStore {
                          WHERE request_id = ${traceId}`);
       }
     }
-    await upsertKeyValues(
-      tx,
-      "trace_tags",
-      traceId,
-      [[TAG_ARTIFACT_LOCATION, traceArtifactLocation(artifactRoot, traceId)]],
-      "keep",
-    );
-    await upsertKeyValues(tx, "trace_tags", traceId, [[TAG_SPANS_LOCATION, "TRACKING_STORE"]]);
+    const artifactTag: [string, string] = [TAG_ARTIFACT_LOCATION, traceArtifactLocation(artifactRoot, traceId)];
+    const spansTag: [string, string] = [TAG_SPANS_LOCATION, "TRACKING_STORE"];
+    if (inserted > 0) {
+      // A row this transaction created has no tags yet: one statement for both.
+      await upsertKeyValues(tx, "trace_tags", traceId, [artifactTag, spansTag]);
+    } else {
+      await upsertKeyValues(tx, "trace_tags", traceId, [artifactTag], "keep");
+      await upsertKeyValues(tx, "trace_tags", traceId, [spansTag]);
+    }
     await this.mergeMetadata(tx, traceId, s, finalized);
     const rows = spans.map((span) => [
       span.traceId,
