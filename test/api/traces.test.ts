@@ -426,6 +426,40 @@ for (const backend of await backends()) {
       expect(prompted.body.traces?.map((t) => t.trace_id)).toEqual([id]);
     });
 
+    // Several fml processes share one PostgreSQL (SQLite has a single writer process).
+    if (backend === "postgresql") {
+      test("two fml processes on one database: spans on one, StartTraceV3 on the other, all racing", async () => {
+        const second = await startFml({ backend, databaseUri: fml.databaseUri });
+        try {
+          const e = await newExperiment("traces-two-processes");
+          const hexes = Array.from({ length: 10 }, () => hexId(16));
+          await Promise.all(
+            hexes.flatMap((hex, i) => {
+              const [root, child] = pipelineSpans(hex);
+              const [a, b] = i % 2 ? [fml, second] : [second, fml];
+              return [
+                postOtlp(a, e, otlpJson([child!])),
+                b.api("POST", v3("traces"), startTraceBody(`tr-${hex}`, e, { trace_metadata: { "mlflow.trace.sizeStats": '{"num_spans": 2}' } })),
+                postOtlp(b, e, otlpJson([root!])),
+              ];
+            }),
+          );
+          const r = await second.api<{ traces: { trace_info: Info; spans: Span[] }[] }>("GET", v3("traces/batchGet"), {
+            trace_ids: hexes.map((h) => `tr-${h}`),
+          });
+          expect(r.body.traces).toHaveLength(10);
+          for (const trace of r.body.traces) {
+            expect(trace.spans.map((s) => s.name)).toEqual(["pipeline", "add"]);
+            expect(trace.trace_info.state).toBe("OK");
+            expect(trace.trace_info.tags["mlflow.traceName"]).toBe("pipeline");
+            expect(trace.trace_info.tags["mlflow.trace.spansLocation"]).toBe("TRACKING_STORE");
+          }
+        } finally {
+          await second.stop(); // its own files only: the database belongs to the first server
+        }
+      });
+    }
+
     test("concurrent OTLP batches and StartTraceV3 for the same traces end as one complete trace each", async () => {
       const e = await newExperiment("traces-race");
       const hexes = Array.from({ length: 8 }, () => hexId(16));
