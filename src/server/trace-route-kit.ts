@@ -54,6 +54,11 @@ export function mountTraceRoutes(app: Hono, routes: readonly TraceRoute[]): void
   }
 }
 
+/** An absent list field gets MLflow's "Missing value for required parameter" answer. */
+export function requireList(p: Params, name: string): void {
+  if (!p.has(name)) p.string(name);
+}
+
 export function jsonTextResponse(text: string): Response {
   return new Response(text, { headers: { "content-type": "application/json" } });
 }

@@ -20,7 +20,7 @@ import type { Json } from "./json.ts";
 import type { Params } from "./request.ts";
 import { artifactSpansJson, spanJson } from "./span-json.ts";
 import { checkEntries, checkLength, LIMITS } from "./trace-limits.ts";
-import { jsonTextResponse, searchMaxResults, type TraceRoute } from "./trace-route-kit.ts";
+import { jsonTextResponse, requireList, searchMaxResults, type TraceRoute } from "./trace-route-kit.ts";
 import { parseDuration, parseNewAssessment, parseTimestamp, stringMap, traceInfoV3Json } from "./trace-json.ts";
 import { traceV2Routes } from "./trace-v2-routes.ts";
 
@@ -160,7 +160,7 @@ export function traceRoutes(deps: TraceRouteDeps): TraceRoute[] {
       path: "/mlflow/traces/search",
       versions: ["3.0"],
       async handle(p) {
-        if (!p.has("locations")) p.string("locations");
+        requireList(p, "locations");
         const experimentIds = experimentIdsOf(p);
         const maxResults = searchMaxResults(p, 100);
         const page = await traces.searchTraces({
@@ -192,7 +192,7 @@ export function traceRoutes(deps: TraceRouteDeps): TraceRoute[] {
       versions: ["3.0"],
       async handle(p) {
         const ids = p.stringList("trace_ids");
-        if (ids.length === 0) p.string("trace_ids");
+        requireList(p, "trace_ids");
         const infos = await traces.getTraceInfos(ids);
         const spanTexts = await spansOf(infos);
         const complete = infos.filter((info) => {
@@ -209,7 +209,7 @@ export function traceRoutes(deps: TraceRouteDeps): TraceRoute[] {
       path: "/mlflow/traces/batchGetInfos",
       versions: ["3.0"],
       async handle(p) {
-        if (!p.has("trace_ids")) p.string("trace_ids");
+        requireList(p, "trace_ids");
         const infos = await traces.getTraceInfos(p.stringList("trace_ids"));
         return infos.length > 0 ? { trace_infos: infos.map((i) => traceInfoV3Json(i)) } : {};
       },

@@ -10,7 +10,7 @@ import type { TraceStore } from "../store/traces.ts";
 import type { Json } from "./json.ts";
 import type { Params } from "./request.ts";
 import { checkEntries, checkLength, LIMITS } from "./trace-limits.ts";
-import { searchMaxResults, type TraceRoute } from "./trace-route-kit.ts";
+import { requireList, searchMaxResults, type TraceRoute } from "./trace-route-kit.ts";
 import { traceInfoV2Json } from "./trace-json.ts";
 
 const V2_STATUSES = ["TRACE_STATUS_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"] as const;
@@ -58,7 +58,7 @@ export function traceV2Routes(traces: TraceStore): TraceRoute[] {
       versions: ["2.0"],
       async handle(p) {
         const experimentIds = p.stringList("experiment_ids");
-        if (experimentIds.length === 0) p.string("experiment_ids");
+        requireList(p, "experiment_ids");
         const page = await traces.searchTraces({
           experimentIds: experimentIds.filter((id) => /^\d+$/.test(id)),
           filter: parseTraceFilter(p.optionalString("filter")),
