@@ -4,8 +4,6 @@
  * Request/Response and the small interfaces below.
  */
 
-import type { SqlValue } from "./store/db/sql.ts";
-
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
 
@@ -67,6 +65,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
+/** What a statement binds; the store's `SqlValue` is this same union, so its queries bind as they are. */
+export type SqliteValue = string | number | bigint | boolean | null | Uint8Array;
+
 export interface RunResult {
   changes: number;
   lastInsertRowid: number;
@@ -75,11 +76,11 @@ export interface RunResult {
 export interface SqliteDatabase {
   /** Runs one or more statements without parameters (schema scripts, pragmas). */
   exec(text: string): void;
-  all<T = Record<string, unknown>>(text: string, values?: readonly SqlValue[]): T[];
-  get<T = Record<string, unknown>>(text: string, values?: readonly SqlValue[]): T | undefined;
-  run(text: string, values?: readonly SqlValue[]): RunResult;
+  all<T = Record<string, unknown>>(text: string, values?: readonly SqliteValue[]): T[];
+  get<T = Record<string, unknown>>(text: string, values?: readonly SqliteValue[]): T | undefined;
+  run(text: string, values?: readonly SqliteValue[]): RunResult;
   /** Rows one at a time from a statement of its own, so several scans can be open at once. */
-  iterate<T = Record<string, unknown>>(text: string, values?: readonly SqlValue[]): IterableIterator<T>;
+  iterate<T = Record<string, unknown>>(text: string, values?: readonly SqliteValue[]): IterableIterator<T>;
   close(): void;
 }
 
@@ -91,7 +92,7 @@ interface Statement {
 }
 
 // node:sqlite binds neither booleans nor undefined; both drivers agree on 0/1.
-function bindable(values: readonly SqlValue[]): unknown[] {
+function bindable(values: readonly SqliteValue[]): unknown[] {
   return values.map((v) => (typeof v === "boolean" ? (v ? 1 : 0) : v));
 }
 
@@ -116,17 +117,17 @@ class CachedSqlite implements SqliteDatabase {
   exec(text: string): void {
     this.execText(text);
   }
-  all<T>(text: string, values: readonly SqlValue[] = []): T[] {
+  all<T>(text: string, values: readonly SqliteValue[] = []): T[] {
     return this.statement(text).all(...bindable(values)) as T[];
   }
-  get<T>(text: string, values: readonly SqlValue[] = []): T | undefined {
+  get<T>(text: string, values: readonly SqliteValue[] = []): T | undefined {
     return (this.statement(text).get(...bindable(values)) ?? undefined) as T | undefined;
   }
-  run(text: string, values: readonly SqlValue[] = []): RunResult {
+  run(text: string, values: readonly SqliteValue[] = []): RunResult {
     const r = this.statement(text).run(...bindable(values));
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
-  iterate<T>(text: string, values: readonly SqlValue[] = []): IterableIterator<T> {
+  iterate<T>(text: string, values: readonly SqliteValue[] = []): IterableIterator<T> {
     return this.prepare(text).iterate(...bindable(values)) as IterableIterator<T>;
   }
   close(): void {

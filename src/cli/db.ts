@@ -4,19 +4,14 @@
  */
 
 import { defineCommand, type ArgsDef } from "citty";
+import { databaseUriFlag } from "./flags.ts";
 import { maskPassword, parseDatabaseUri, type DatabaseTarget } from "../config.ts";
 import type { Database } from "../store/db/database.ts";
 import { openDatabase, type OpenDatabaseOptions } from "../store/db/open.ts";
 import { HEAD_REVISION, describePlan, planSchema } from "../store/schema/migrations.ts";
 import { inspectSchema, prepareSchema } from "../store/schema/prepare.ts";
 
-const dbArgs = {
-  "database-uri": {
-    type: "string",
-    alias: ["backend-store-uri"],
-    description: "sqlite://<file> or postgresql://user:pass@host/db [env FML_DATABASE_URI] (default sqlite://fml.db)",
-  },
-} as const satisfies ArgsDef;
+const dbArgs = { "database-uri": databaseUriFlag } as const satisfies ArgsDef;
 
 function target(args: Record<string, unknown>): DatabaseTarget {
   const uri =

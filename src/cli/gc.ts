@@ -9,23 +9,16 @@ import { defineCommand, type ArgsDef } from "citty";
 import { parseDatabaseUri, parseDuration, resolveArtifactRoot } from "../config.ts";
 import { MlflowError } from "../errors.ts";
 import { resolveArtifactStore, type ResolverOptions } from "../artifacts/resolve.ts";
-import { rejectUnknownFlags } from "./main.ts";
 import { hardDeleteExperiment, hardDeleteRun, openGcDatabase, planGc, type GcRun } from "../store/gc.ts";
+import { databaseUriFlag, rejectUnknownFlags, s3EndpointUriFlag } from "./flags.ts";
 
 const gcArgs = {
-  "database-uri": {
-    type: "string",
-    alias: ["backend-store-uri"],
-    description: "sqlite://<file> or postgresql://user:pass@host/db [env FML_DATABASE_URI] (default sqlite://fml.db)",
-  },
+  "database-uri": databaseUriFlag,
   "artifacts-destination": {
     type: "string",
     description: "where the server stores proxied (mlflow-artifacts:) artifacts [env FML_ARTIFACTS_DESTINATION] (default ./mlartifacts)",
   },
-  "s3-endpoint-uri": {
-    type: "string",
-    description: "S3-compatible endpoint, e.g. http://127.0.0.1:9000 [env FML_S3_ENDPOINT_URI]",
-  },
+  "s3-endpoint-uri": s3EndpointUriFlag,
   "older-than": {
     type: "string",
     description: "only what was deleted at least this long ago, e.g. 30d, 12h, 1d6h (default: all deleted)",

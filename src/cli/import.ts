@@ -7,6 +7,7 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { maskPassword, parseDatabaseUri } from "../config.ts";
 import { importDatabase, ImportError, type ImportReport, type OnConflict } from "../import/copy.ts";
+import { rejectUnknownFlags } from "./flags.ts";
 
 const importArgs = {
   "input-database-uri": {
@@ -26,21 +27,6 @@ const importArgs = {
 } as const satisfies ArgsDef;
 
 const onConflictValues: readonly OnConflict[] = ["fail", "skip"];
-
-/**
- * citty ignores flags it does not know, and a typo must not go unnoticed. (main.ts has the same
- * check for `server`; importing it from here would make the two modules wait on each other.)
- */
-function rejectUnknownFlags(rawArgs: readonly string[]): void {
-  const known = new Set(["help", "h", ...Object.keys(importArgs)]);
-  for (const arg of rawArgs) {
-    if (arg === "--") break;
-    const name = /^--?([^=]+)/.exec(arg)?.[1];
-    if (name !== undefined && !known.has(name)) {
-      throw new ImportError(`unknown flag '${arg.split("=")[0]}' (see fml import --help)`);
-    }
-  }
-}
 
 function required(args: Record<string, unknown>, name: string): string {
   const value = args[name];
@@ -100,7 +86,7 @@ export const importCommand = defineCommand({
   },
   args: importArgs,
   async run({ args, rawArgs }) {
-    rejectUnknownFlags(rawArgs);
+    rejectUnknownFlags(rawArgs, importArgs, "fml import --help");
     const onConflict = (args["on-conflict"] || "fail") as OnConflict;
     if (!onConflictValues.includes(onConflict)) {
       throw new ImportError(`--on-conflict must be fail or skip, got '${onConflict}'`);

@@ -9,25 +9,17 @@ import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
 import { log, setLogFormat, setLogLevel } from "../log.ts";
 import { startServer } from "../server/start.ts";
 import { dbCommand } from "./db.ts";
+import { databaseUriFlag, rejectUnknownFlags, s3EndpointUriFlag, UsageError } from "./flags.ts";
 import { gcCommand } from "./gc.ts";
 import { importCommand } from "./import.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 const serverArgs = {
   "listen-address": {
     type: "string",
     description: "host:port to listen on [env FML_LISTEN_ADDRESS] (default 127.0.0.1:5000)",
   },
-  "database-uri": {
-    type: "string",
-    alias: ["backend-store-uri"],
-    description:
-      "sqlite://<file> or postgresql://user:pass@host/db [env FML_DATABASE_URI] (default sqlite://fml.db)",
-  },
+  "database-uri": databaseUriFlag,
   "artifact-root": {
     type: "string",
     alias: ["default-artifact-root"],
@@ -44,10 +36,7 @@ const serverArgs = {
     type: "boolean",
     description: "proxy artifact uploads and downloads [env FML_SERVE_ARTIFACTS] (default true)",
   },
-  "s3-endpoint-uri": {
-    type: "string",
-    description: "S3-compatible endpoint, e.g. http://127.0.0.1:9000 [env FML_S3_ENDPOINT_URI]",
-  },
+  "s3-endpoint-uri": s3EndpointUriFlag,
   "database-migrate": {
     type: "boolean",
     description: "upgrade an older MLflow schema at start-up [env FML_DATABASE_MIGRATE] (default true)",
@@ -91,27 +80,6 @@ const serverArgs = {
   host: { type: "string", description: "MLflow-style alias: host to listen on" },
   port: { type: "string", description: "MLflow-style alias: port to listen on" },
 } as const satisfies ArgsDef;
-
-/** citty ignores flags it does not know; a typo must not silently fall back to a default. */
-export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef): void {
-  const known = new Set<string>(["help", "h"]);
-  for (const [name, def] of Object.entries(args)) {
-    known.add(name);
-    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
-    for (const alias of aliases) known.add(alias);
-    if (def.type === "boolean") {
-      known.add(`no-${name}`);
-      for (const alias of aliases) known.add(`no-${alias}`);
-    }
-  }
-  for (const arg of rawArgs) {
-    if (arg === "--") break;
-    const match = /^--?([^=]+)/.exec(arg);
-    if (!match || /^-\d/.test(arg)) continue;
-    const name = match[1] as string;
-    if (!known.has(name)) throw new UsageError(`unknown flag '${arg.split("=")[0]}' (see --help)`);
-  }
-}
 
 function flagsFrom(args: Record<string, unknown>, defs: ArgsDef): Flags {
   const flags: Flags = {};

@@ -9,15 +9,24 @@ import { log } from "../log.ts";
 import { SearchError } from "../search/errors.ts";
 import type { TrackingStore } from "../store/types.ts";
 import { mlflowVersion, version } from "../version.ts";
-import type { Json } from "./json.ts";
 import { authMiddleware, type AuthOptions } from "./auth.ts";
+import { compression } from "./compression.ts";
+import { datasetEndpoints } from "./dataset-routes.ts";
+import { mountEndpoints, type Endpoint, type Routes } from "./endpoint.ts";
+import { experimentEndpoints } from "./experiment-routes.ts";
 import { mountHealthRoutes } from "./health.ts";
+import { metricEndpoints } from "./metric-routes.ts";
 import { FmlMetrics, metricsMiddleware } from "./metrics.ts";
-import { readParams } from "./request.ts";
 import { requestLog, type RequestLogOptions } from "./request-log.ts";
-import { trackingEndpoints, type Endpoint } from "./tracking-routes.ts";
+import { runEndpoints } from "./run-routes.ts";
 
-export const apiPrefixes = ["/api/2.0", "/ajax-api/2.0"] as const;
+/** MLflow's tracking service, one route module per entity: a new entity is one more line here. */
+const trackingRoutes: readonly Routes<TrackingStore>[] = [
+  experimentEndpoints,
+  runEndpoints,
+  metricEndpoints,
+  datasetEndpoints,
+];
 
 export interface AppOptions {
   store: TrackingStore;
@@ -46,12 +55,6 @@ export function errorResponse(c: Context, error: unknown): Response {
   return c.json({ error_code: "INTERNAL_ERROR", message: "Internal error; the server log has the details." }, 500);
 }
 
-function jsonResponse(body: Json): Response {
-  return new Response(JSON.stringify(body), {
-    headers: { "content-type": "application/json" },
-  });
-}
-
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(c, error));
@@ -60,6 +63,7 @@ export function createApp(options: AppOptions): Hono {
   const metrics = options.metrics ?? new FmlMetrics();
   app.use(metricsMiddleware(metrics));
   if (options.auth) app.use(authMiddleware(options.auth));
+  app.use(compression());
 
   app.get("/health", (c) => c.text("OK"));
   app.get("/version", (c) => {
@@ -68,18 +72,10 @@ export function createApp(options: AppOptions): Hono {
   });
   mountHealthRoutes(app, { store: options.store, metrics });
 
-  const endpoints = [...trackingEndpoints(options.store), ...(options.endpoints ?? [])];
-  const knownPaths = new Map<string, Endpoint>();
-  for (const endpoint of endpoints) {
-    for (const prefix of apiPrefixes) {
-      const path = prefix + endpoint.path;
-      knownPaths.set(path, endpoint);
-      app.on(endpoint.methods, path, async (c) => {
-        const result = await endpoint.handle(await readParams(c));
-        return result instanceof Response ? result : jsonResponse(result);
-      });
-    }
-  }
+  const knownPaths = mountEndpoints(app, [
+    ...trackingRoutes.flatMap((routes) => routes(options.store)),
+    ...(options.endpoints ?? []),
+  ]);
 
   options.extend?.(app);
 

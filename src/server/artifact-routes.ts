@@ -11,11 +11,10 @@ import { resolveArtifactStore } from "../artifacts/resolve.ts";
 import type { ArtifactStore, FileInfo } from "../artifacts/types.ts";
 import type { ServerConfig } from "../config.ts";
 import type { TrackingStore } from "../store/types.ts";
-import { apiPrefixes } from "./app.ts";
+import { apiPrefixes, type Endpoint } from "./endpoint.ts";
 import type { Json } from "./json.ts";
 import { versionNumber } from "./registry-routes.ts";
-import { readParams, type Params } from "./request.ts";
-import type { Endpoint } from "./tracking-routes.ts";
+import { readParams } from "./request.ts";
 
 /** The UI's upload-artifact route takes one small file, as MLflow does. */
 const MAX_UI_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -70,8 +69,17 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-async function download(store: ArtifactStore, path: string): Promise<Response> {
+/** A path that names a file: the destination's root is refused (deleting it would take every experiment's artifacts). */
+function filePath(path: string): string {
   if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
+  return path;
+}
+
+/** The request's body, or an empty stream for a bodyless upload. */
+const bodyOf = (c: Context): ReadableStream<Uint8Array> => c.req.raw.body ?? new Blob([]).stream();
+
+async function download(store: ArtifactStore, path: string): Promise<Response> {
+  filePath(path);
   const { stream, size } = await store.read(path);
   const name = path.slice(path.lastIndexOf("/") + 1);
   return new Response(stream, {
@@ -104,8 +112,6 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
 const fileJson = (f: FileInfo, path: string): Json =>
   f.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: f.fileSize ?? 0 };
 
-const runIdOf = (p: Params): string => p.stringOf("run_id", "run_uuid");
-
 /** The part of the raw (still percent-encoded) URL path after `marker`, validated. */
 function pathAfter(c: Context, marker: string): string {
   const pathname = new URL(c.req.url).pathname;
@@ -135,7 +141,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       methods: ["GET"],
       path: "/mlflow/artifacts/list",
       async handle(p) {
-        const { uri, store: artifacts } = await runArtifacts(runIdOf(p));
+        const { uri, store: artifacts } = await runArtifacts(p.runId());
         const dir = safeArtifactPath(p.optionalString("path") ?? "");
         const files = await artifacts.list(dir);
         const body: Record<string, Json> = { root_uri: uri };
@@ -166,19 +172,15 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
     app.put(
       `${base}/artifacts/*`,
       guard(async (c) => {
-        const path = pathAfter(c, "/mlflow-artifacts/artifacts/");
-        if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
-        await destination().write(path, c.req.raw.body ?? new Blob([]).stream());
+        const path = filePath(pathAfter(c, "/mlflow-artifacts/artifacts/"));
+        await destination().write(path, bodyOf(c));
         return c.json({});
       }),
     );
     app.delete(
       `${base}/artifacts/*`,
       guard(async (c) => {
-        const path = pathAfter(c, "/mlflow-artifacts/artifacts/");
-        // Deleting the destination's root would take every experiment's artifacts with it.
-        if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
-        await destination().delete(path);
+        await destination().delete(filePath(pathAfter(c, "/mlflow-artifacts/artifacts/")));
         return c.json({});
       }),
     );
@@ -233,7 +235,7 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
 
     app.get("/get-artifact", async (c) => {
       const p = await readParams(c);
-      const { store: artifacts } = await runArtifacts(runIdOf(p));
+      const { store: artifacts } = await runArtifacts(p.runId());
       return download(artifacts, safeArtifactPath(p.string("path")));
     });
 
@@ -254,13 +256,12 @@ export function artifactRoutes(deps: ArtifactRouteDeps): { endpoints: Endpoint[]
       if (!runId || !rawPath) {
         throw new MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid and path.");
       }
-      const path = safeArtifactPath(rawPath);
-      if (path === "") throw new MlflowError("INVALID_PARAMETER_VALUE", "Invalid path");
+      const path = filePath(safeArtifactPath(rawPath));
       if (Number(c.req.header("content-length") ?? "0") > MAX_UI_UPLOAD_BYTES) {
         throw new MlflowError("REQUEST_LIMIT_EXCEEDED", "Artifact too large for upload-artifact", 413);
       }
       const { store: artifacts } = await runArtifacts(runId);
-      await artifacts.write(path, limited(c.req.raw.body ?? new Blob([]).stream(), MAX_UI_UPLOAD_BYTES));
+      await artifacts.write(path, limited(bodyOf(c), MAX_UI_UPLOAD_BYTES));
       return c.json({});
     });
   }

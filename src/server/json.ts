@@ -20,13 +20,14 @@ export function jsonDouble(value: number): number | string {
   return Number.isFinite(value) ? value : String(value);
 }
 
-function tags(list: readonly Tag[]): Json[] {
-  return list.map((t) => ({ key: t.key, value: t.value }));
+/** A repeated field: omitted when empty, as protobuf's JSON printer does. */
+export function repeated<T>(list: readonly T[], toJson: (item: T) => Json): Json[] | undefined {
+  return list.length > 0 ? list.map((item) => toJson(item)) : undefined;
 }
 
-/** Repeated fields are omitted when empty, as protobuf's JSON printer does. */
-function nonEmpty<T>(list: readonly T[], map: (items: readonly T[]) => Json[]): Json[] | undefined {
-  return list.length > 0 ? map(list) : undefined;
+/** Tags, params and every other `{key, value}` list of MLflow's entities and registry. */
+export function tagsJson(list: readonly Tag[]): Json[] | undefined {
+  return repeated(list, (t) => ({ key: t.key, value: t.value }));
 }
 
 export function experimentJson(e: Experiment): Json {
@@ -37,11 +38,11 @@ export function experimentJson(e: Experiment): Json {
     lifecycle_stage: e.lifecycleStage,
     last_update_time: e.lastUpdateTime ?? undefined,
     creation_time: e.creationTime ?? undefined,
-    tags: nonEmpty(e.tags, tags),
+    tags: tagsJson(e.tags),
   };
 }
 
-export function metricJson(m: Metric): Json {
+export function metricJson(m: Metric): { [key: string]: Json } {
   return { key: m.key, value: jsonDouble(m.value), timestamp: m.timestamp, step: m.step };
 }
 
@@ -63,7 +64,7 @@ export function runInfoJson(info: RunInfo): Json {
 function datasetInputJson(input: DatasetInput): Json {
   const d = input.dataset;
   return {
-    tags: nonEmpty(input.tags, tags),
+    tags: tagsJson(input.tags),
     dataset: {
       name: d.name,
       digest: d.digest,
@@ -79,16 +80,16 @@ export function runJson(run: Run): Json {
   return {
     info: runInfoJson(run.info),
     data: {
-      metrics: nonEmpty(run.metrics, (ms) => ms.map(metricJson)),
-      params: nonEmpty(run.params, tags),
-      tags: nonEmpty(run.tags, tags),
+      metrics: repeated(run.metrics, metricJson),
+      params: tagsJson(run.params),
+      tags: tagsJson(run.tags),
     },
-    inputs: { dataset_inputs: nonEmpty(run.datasetInputs, (ds) => ds.map(datasetInputJson)) },
+    inputs: { dataset_inputs: repeated(run.datasetInputs, datasetInputJson) },
   };
 }
 
 export function metricWithRunIdJson(m: MetricWithRunId): Json {
-  return { key: m.key, value: jsonDouble(m.value), timestamp: m.timestamp, step: m.step, run_id: m.runId };
+  return { ...metricJson(m), run_id: m.runId };
 }
 
 export function datasetSummaryJson(d: DatasetSummary): Json {

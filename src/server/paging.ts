@@ -4,9 +4,9 @@
  */
 
 import { invalidParameter } from "../errors.ts";
-import { encodePageToken } from "../search/page-token.ts";
+import { decodePageToken, encodePageToken } from "../search/page-token.ts";
 import type { Page } from "../store/types.ts";
-import type { Json } from "./json.ts";
+import { repeated, type Json } from "./json.ts";
 import type { Params } from "./request.ts";
 
 /** `max_results`, or `fallback` when absent; runs searches accept 0, registry searches start at 1. */
@@ -27,7 +27,14 @@ export function maxResults(params: Params, fallback: number, max: number, min: 0
   return value;
 }
 
-export function withToken(body: Record<string, Json | undefined>, page: Page<unknown>): Json {
+/** Where the requested page starts: the offset in `page_token`, the first row without one. */
+export function pageOffset(params: Params): number {
+  return decodePageToken(params.optionalString("page_token"));
+}
+
+/** A search response: the page's items under `field` (omitted when empty) and the next page's token. */
+export function pageJson<T>(field: string, page: Page<T>, toJson: (item: T) => Json): Json {
+  const body: Record<string, Json | undefined> = { [field]: repeated(page.items, toJson) };
   if (page.nextOffset !== undefined) body.next_page_token = encodePageToken(page.nextOffset);
   return body;
 }

@@ -4,12 +4,7 @@
  */
 
 import type { ModelVersion, RegisteredModel } from "../store/registry-types.ts";
-import type { Tag } from "../store/types.ts";
-import type { Json } from "./json.ts";
-
-function tagsJson(tags: readonly Tag[]): Json[] | undefined {
-  return tags.length ? tags.map((t) => ({ key: t.key, value: t.value })) : undefined;
-}
+import { repeated, tagsJson, type Json } from "./json.ts";
 
 export function modelVersionJson(v: ModelVersion): Json {
   return {
@@ -26,7 +21,7 @@ export function modelVersionJson(v: ModelVersion): Json {
     status_message: v.statusMessage ?? undefined,
     tags: tagsJson(v.tags),
     run_link: v.runLink ?? undefined,
-    aliases: v.aliases.length ? [...v.aliases] : undefined,
+    aliases: repeated(v.aliases, (alias) => alias),
   };
 }
 
@@ -36,10 +31,8 @@ export function registeredModelJson(m: RegisteredModel): Json {
     creation_timestamp: m.creationTimestamp ?? undefined,
     last_updated_timestamp: m.lastUpdatedTimestamp ?? undefined,
     description: m.description ?? undefined,
-    latest_versions: m.latestVersions.length ? m.latestVersions.map(modelVersionJson) : undefined,
+    latest_versions: repeated(m.latestVersions, modelVersionJson),
     tags: tagsJson(m.tags),
-    aliases: m.aliases.length
-      ? m.aliases.map((a) => ({ alias: a.alias, version: String(a.version) }))
-      : undefined,
+    aliases: repeated(m.aliases, (a) => ({ alias: a.alias, version: String(a.version) })),
   };
 }

@@ -4,81 +4,53 @@
  */
 
 import { invalidParameter } from "../errors.ts";
-import { decodePageToken } from "../search/page-token.ts";
-import type { ModelStage, RegistryStore } from "../store/registry-types.ts";
-import type { Tag, TrackingStore } from "../store/types.ts";
 import { isLocalUri, validateModelVersionSource } from "../artifacts/locations.ts";
-import { validateKey } from "../tracking/validation.ts";
-import type { Json } from "./json.ts";
+import type { TrackingStore } from "../store/types.ts";
+import type { RegistryStore } from "../store/registry-types.ts";
+import {
+  ACTIVE_STAGES,
+  canonicalStage,
+  registryLimits,
+  validateAlias,
+  validateModelTag,
+  validateVersionTag,
+} from "../validation/registry.ts";
+import { columnLimits, validateKey, validateMaxLength } from "../validation/tracking.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { repeated } from "./json.ts";
 import { modelVersionJson, registeredModelJson } from "./registry-json.ts";
-import { maxResults, withToken } from "./paging.ts";
+import { maxResults, pageJson, pageOffset } from "./paging.ts";
 import type { Params } from "./request.ts";
-import type { Endpoint } from "./tracking-routes.ts";
 
-const STAGES: readonly ModelStage[] = ["None", "Staging", "Production", "Archived"];
-/** Stages whose current holders `archive_existing_versions` may move to Archived. */
-const ACTIVE_STAGES: readonly ModelStage[] = ["Staging", "Production"];
-
-export const registryLimits = {
-  registeredModelTagValue: 5000,
-  modelVersionTagValue: 100000,
-  aliasName: 255,
-  searchRegisteredModelsDefault: 100,
-  searchRegisteredModelsMax: 1000,
-  searchModelVersionsDefault: 10000,
-  searchModelVersionsMax: 200000,
-} as const;
-
-function canonicalStage(stage: string): ModelStage {
-  const found = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
-  if (!found) {
-    throw invalidParameter(`Invalid Model Version stage: ${stage}. Value must be one of ${STAGES.join(", ")}.`);
-  }
-  return found;
-}
+/** model_versions.version is a 32-bit INTEGER in MLflow's schema on every database. */
+const MAX_VERSION = 2 ** 31 - 1;
 
 export function versionNumber(p: Params): number {
   const text = p.string("version");
   if (!/^\s*\d+\s*$/.test(text)) {
     throw invalidParameter(`Parameter 'version' must be an integer, got '${text}'.`);
   }
-  return Number(text);
+  const version = Number(text);
+  if (version > MAX_VERSION) {
+    throw invalidParameter(`Parameter 'version' must be at most ${MAX_VERSION}, got '${text.trim()}'.`);
+  }
+  return version;
 }
 
-function validateTag(what: string, tag: Tag, limit: number): void {
-  validateKey("tag", tag.key);
-  if (tag.value.length > limit) {
-    throw invalidParameter(
-      `${what} value '${tag.value.slice(0, 250)}' had length ${tag.value.length}, which exceeded length limit of ${limit}`,
-    );
-  }
+/** A string field stored as given, refused when longer than its column. */
+function bounded(p: Params, field: string, limit: number): string | undefined {
+  const value = p.optionalString(field);
+  validateMaxLength(field, value, limit);
+  return value;
 }
 
-const validateModelTag = (tag: Tag): void =>
-  validateTag("Registered model tag", tag, registryLimits.registeredModelTagValue);
-const validateVersionTag = (tag: Tag): void =>
-  validateTag("Model version tag", tag, registryLimits.modelVersionTagValue);
+const modelName = (p: Params, field = "name"): string => {
+  const name = p.string(field);
+  validateMaxLength(field, name, columnLimits.registeredModelName);
+  return name;
+};
 
-/** MLflow's alias rules: `latest` and `v<digits>` are reserved for version references. */
-function validateAlias(alias: string): void {
-  if (!/^[\p{L}\p{N}\p{M}_-]*$/u.test(alias)) {
-    throw invalidParameter(
-      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
-    );
-  }
-  if (alias.length > registryLimits.aliasName) {
-    throw invalidParameter(
-      `Registered model alias name '${alias.slice(0, 250)}' had length ${alias.length}, which exceeded length limit of ${registryLimits.aliasName}`,
-    );
-  }
-  if (alias.toLowerCase() === "latest") {
-    throw invalidParameter("'latest' alias name (case insensitive) is reserved.");
-  }
-  if (/^[vV]\d+$/.test(alias)) {
-    throw invalidParameter(`Version alias name '${alias}' is reserved.`);
-  }
-}
-
+const description = (p: Params): string | undefined => bounded(p, "description", columnLimits.description);
 
 /**
  * `runs` lets model-versions/create check a local source against its run's artifact directory,
@@ -93,13 +65,13 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/registered-models/create",
       async handle(p) {
-        const name = p.string("name");
+        const name = modelName(p);
         const tags = p.tags("tags");
         tags.forEach(validateModelTag);
         const model = await store.createRegisteredModel({
           name,
           tags,
-          description: p.optionalString("description"),
+          description: description(p),
         });
         return { registered_model: registeredModelJson(model) };
       },
@@ -115,7 +87,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/registered-models/rename",
       async handle(p) {
-        const model = await store.renameRegisteredModel(p.string("name"), p.string("new_name"));
+        const model = await store.renameRegisteredModel(p.string("name"), modelName(p, "new_name"));
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -123,7 +95,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["PATCH"],
       path: "/mlflow/registered-models/update",
       async handle(p) {
-        const model = await store.updateRegisteredModel(p.string("name"), p.optionalString("description"));
+        const model = await store.updateRegisteredModel(p.string("name"), description(p));
         return { registered_model: registeredModelJson(model) };
       },
     },
@@ -148,12 +120,9 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
             registryLimits.searchRegisteredModelsMax,
             1,
           ),
-          offset: decodePageToken(p.optionalString("page_token")),
+          offset: pageOffset(p),
         });
-        return withToken(
-          { registered_models: page.items.length ? page.items.map(registeredModelJson) : undefined },
-          page,
-        );
+        return pageJson("registered_models", page, registeredModelJson);
       },
     },
     {
@@ -163,14 +132,14 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
         const name = p.string("name");
         const stages = p.stringList("stages").map(canonicalStage);
         const versions = await store.getLatestVersions(name, stages);
-        return { model_versions: versions.length ? versions.map(modelVersionJson) : undefined };
+        return { model_versions: repeated(versions, modelVersionJson) };
       },
     },
     {
       methods: ["POST"],
       path: "/mlflow/registered-models/set-tag",
       async handle(p) {
-        const tag = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        const tag = p.tag();
         validateModelTag(tag);
         await store.setRegisteredModelTag(p.string("name"), tag);
         return {};
@@ -222,7 +191,8 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       async handle(p) {
         const name = p.string("name");
         const source = p.string("source");
-        const runId = p.optionalString("run_id") || undefined;
+        validateMaxLength("source", source, columnLimits.modelVersionSource);
+        const runId = bounded(p, "run_id", columnLimits.runId) || undefined;
         validateModelVersionSource(source, await runArtifactUri(source, runId));
         const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
@@ -230,8 +200,8 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
           name,
           source,
           runId,
-          runLink: p.optionalString("run_link") || undefined,
-          description: p.optionalString("description"),
+          runLink: bounded(p, "run_link", columnLimits.runLink) || undefined,
+          description: description(p),
           tags,
         });
         return { model_version: modelVersionJson(version) };
@@ -252,7 +222,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
         const version = await store.updateModelVersion(
           p.string("name"),
           versionNumber(p),
-          p.optionalString("description"),
+          description(p),
         );
         return { model_version: modelVersionJson(version) };
       },
@@ -304,12 +274,9 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
             registryLimits.searchModelVersionsMax,
             1,
           ),
-          offset: decodePageToken(p.optionalString("page_token")),
+          offset: pageOffset(p),
         });
-        return withToken(
-          { model_versions: page.items.length ? page.items.map(modelVersionJson) : undefined },
-          page,
-        );
+        return pageJson("model_versions", page, modelVersionJson);
       },
     },
     {
@@ -324,7 +291,7 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
       methods: ["POST"],
       path: "/mlflow/model-versions/set-tag",
       async handle(p) {
-        const tag = { key: p.string("key"), value: p.optionalString("value") ?? "" };
+        const tag = p.tag();
         validateVersionTag(tag);
         await store.setModelVersionTag(p.string("name"), versionNumber(p), tag);
         return {};

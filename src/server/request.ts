@@ -37,10 +37,22 @@ function missing(name: string): MlflowError {
   );
 }
 
-/** PostgreSQL cannot store NUL in text, and no MLflow name or value needs one: refused everywhere. */
+/** Half of a UTF-16 surrogate pair without its other half: not a character at all. */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * PostgreSQL cannot store NUL in text, and no MLflow name or value needs one: refused everywhere.
+ * A lone surrogate (`"\ud800"` is valid JSON) cannot be written as UTF-8: the databases stored
+ * U+FFFD instead, so a model created under that name answered 404 at once.
+ */
 function withoutNul(name: string, value: string): string {
   if (value.includes("\0")) {
     throw invalidParameter(`Invalid value for parameter '${name}' supplied: NUL characters are not allowed.`);
+  }
+  if (loneSurrogate.test(value)) {
+    throw invalidParameter(
+      `Invalid value for parameter '${name}' supplied: unpaired UTF-16 surrogates are not allowed.`,
+    );
   }
   return value;
 }
@@ -171,12 +183,19 @@ export class Params {
     return new Params(value as Record<string, unknown>, "json");
   }
 
-  /** `{key, value}` pairs; the value may be empty or absent (then ""), the key may not. */
+  /** This object's `key` and `value` as a tag; the value may be empty or absent (then ""), the key may not. */
+  tag(): Tag {
+    return { key: this.string("key"), value: this.optionalString("value") ?? "" };
+  }
+
+  /** A list of `{key, value}` pairs, each read as `tag()` reads one. */
   tags(name: string): Tag[] {
-    return this.objectList(name).map((t) => ({
-      key: t.string("key"),
-      value: t.optionalString("value") ?? "",
-    }));
+    return this.objectList(name).map((t) => t.tag());
+  }
+
+  /** The run an endpoint is about: `run_id`, or the legacy `run_uuid` older clients send. */
+  runId(): string {
+    return this.stringOf("run_id", "run_uuid");
   }
 
   enumValue<T extends string>(name: string, values: readonly T[], fallback: T): T {

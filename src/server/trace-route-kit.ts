@@ -7,7 +7,7 @@ import type { Context, Hono } from "hono";
 import { invalidParameter } from "../errors.ts";
 import type { Json } from "./json.ts";
 import { readParams, type Params } from "./request.ts";
-import type { Method } from "./tracking-routes.ts";
+import type { Method } from "./endpoint.ts";
 
 export type ApiVersion = "2.0" | "3.0";
 

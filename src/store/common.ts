@@ -17,6 +17,24 @@ export const DELETED_INTERNAL = "Deleted_Internal";
 /** Rows per multi-row INSERT: well under SQLite's 32766 bound parameters at 6 columns a row. */
 export const INSERT_CHUNK = 1000;
 
+/**
+ * Widths of the schema's columns that requests write as given. Longer values are refused on every
+ * database: PostgreSQL cannot store them (a 500 with its own message), and SQLite would keep what a
+ * PostgreSQL copy of the same database could not.
+ */
+export const columnLimits = {
+  runName: 250,
+  userId: 256,
+  registeredModelName: 256,
+  description: 5000,
+  modelVersionSource: 500,
+  runLink: 500,
+  runId: 32,
+  artifactLocation: 256,
+  /** runs.artifact_uri: `<experiment location>/<run id>/artifacts`. */
+  runArtifactUri: 200,
+} as const;
+
 export const metricColumns: readonly BulkColumn[] = [
   { name: "key", pgType: "text" },
   { name: "value", pgType: "float8" },
@@ -57,9 +75,12 @@ export function joinUri(base: string, ...parts: string[]): string {
   return [base.replace(/\/+$/, ""), ...parts].join("/");
 }
 
+/** experiments.experiment_id is a 32-bit INTEGER in MLflow's schema on every database. */
+const MAX_EXPERIMENT_ID = 2 ** 31 - 1;
+
 /** Experiment ids are integers in the schema; anything else is MLflow's invalid-parameter error. */
 export function parseExperimentId(experimentId: string): number {
-  if (!/^\d{1,18}$/.test(experimentId)) {
+  if (!/^\d{1,10}$/.test(experimentId) || Number(experimentId) > MAX_EXPERIMENT_ID) {
     throw invalidParameter(`Invalid experiment ID: '${experimentId}'`);
   }
   return Number(experimentId);

@@ -17,18 +17,18 @@ export async function logInputs(db: Database, runId: string, inputs: readonly Da
     const experimentId = integer(run ?? {}, "runs", "experiment_id");
     for (const input of inputs) {
       const d = input.dataset;
-      const [existing] = await tx.all(sql`
+      // Runs of one experiment in other transactions (or fml processes) may log the same new
+      // dataset at this moment: the first insert wins, and everyone reads the stored row.
+      await tx.run(sql`
+        INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type,
+          dataset_source, dataset_schema, dataset_profile)
+        VALUES (${newUuid()}, ${experimentId}, ${d.name}, ${d.digest}, ${d.sourceType},
+          ${d.source}, ${d.schema}, ${d.profile})
+        ON CONFLICT (experiment_id, name, digest) DO NOTHING`);
+      const [stored] = await tx.all(sql`
         SELECT dataset_uuid FROM datasets
         WHERE experiment_id = ${experimentId} AND name = ${d.name} AND digest = ${d.digest}`);
-      let datasetUuid = existing ? text(existing, "datasets", "dataset_uuid") : undefined;
-      if (!datasetUuid) {
-        datasetUuid = newUuid();
-        await tx.run(sql`
-          INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type,
-            dataset_source, dataset_schema, dataset_profile)
-          VALUES (${datasetUuid}, ${experimentId}, ${d.name}, ${d.digest}, ${d.sourceType},
-            ${d.source}, ${d.schema}, ${d.profile})`);
-      }
+      const datasetUuid = text(stored ?? {}, "datasets", "dataset_uuid");
       const inputUuid = newUuid();
       const linked = await tx.run(sql`
         INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)

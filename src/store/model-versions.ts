@@ -4,7 +4,7 @@
  * point at versions. Requests arrive validated.
  */
 
-import { invalidParameter, MlflowError } from "../errors.ts";
+import { invalidParameter } from "../errors.ts";
 import { parseModelVersionFilter, parseModelVersionOrderBy } from "../search/registry.ts";
 import { chunks, DELETED_INTERNAL, lastWins, WORKSPACE } from "./common.ts";
 import type { Database } from "./db/database.ts";
@@ -14,8 +14,9 @@ import {
   loadVersions,
   NAME_CHUNK,
   notDeleted,
+  lockModel,
+  lockVersion,
   requireModel,
-  requireVersion,
   touchModel,
   versionKey,
 } from "./registry-load.ts";
@@ -24,36 +25,28 @@ import { integer, optionalInteger, optionalText, text } from "./rows.ts";
 import { searchModelVersionsSql } from "./search-sql.ts";
 import type { Page, Tag } from "./types.ts";
 
-/** Concurrent registrations of one model may pick the same number; MLflow retries too. */
-const CREATE_VERSION_ATTEMPTS = 5;
-
 export async function createModelVersion(db: Database, input: CreateModelVersion): Promise<ModelVersion> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(async (tx) => {
-        await requireModel(tx, input.name);
-        // Soft-deleted versions count: numbers are never reused.
-        const [max] = await tx.all(sql`
-          SELECT MAX(version) AS max_version FROM model_versions
-          WHERE workspace = ${WORKSPACE} AND name = ${input.name}`);
-        const version = (optionalInteger(max ?? {}, "model_versions", "max_version") ?? 0) + 1;
-        const storageLocation = await storageLocationOf(tx, input.source);
-        const now = Date.now();
-        await tx.run(sql`
-          INSERT INTO model_versions (name, version, creation_time, last_updated_time, description,
-            user_id, current_stage, source, run_id, status, status_message, run_link,
-            storage_location, workspace)
-          VALUES (${input.name}, ${version}, ${now}, ${now}, ${input.description ?? null}, NULL,
-            'None', ${input.source}, ${input.runId ?? null}, 'READY', NULL, ${input.runLink ?? null},
-            ${storageLocation}, ${WORKSPACE})`);
-        for (const tag of lastWins(input.tags)) await upsertVersionTag(tx, input.name, version, tag);
-        await touchModel(tx, input.name, now);
-        return loadVersion(tx, input.name, version);
-      });
-    } catch (error) {
-      if (error instanceof MlflowError || attempt >= CREATE_VERSION_ATTEMPTS) throw error;
-    }
-  }
+  return db.transaction(async (tx) => {
+    // Under the model's lock no other writer can take the same number.
+    await lockModel(tx, input.name);
+    // Soft-deleted versions count: numbers are never reused.
+    const [max] = await tx.all(sql`
+      SELECT MAX(version) AS max_version FROM model_versions
+      WHERE workspace = ${WORKSPACE} AND name = ${input.name}`);
+    const version = (optionalInteger(max ?? {}, "model_versions", "max_version") ?? 0) + 1;
+    const storageLocation = await storageLocationOf(tx, input.source);
+    const now = Date.now();
+    await tx.run(sql`
+      INSERT INTO model_versions (name, version, creation_time, last_updated_time, description,
+        user_id, current_stage, source, run_id, status, status_message, run_link,
+        storage_location, workspace)
+      VALUES (${input.name}, ${version}, ${now}, ${now}, ${input.description ?? null}, NULL,
+        'None', ${input.source}, ${input.runId ?? null}, 'READY', NULL, ${input.runLink ?? null},
+        ${storageLocation}, ${WORKSPACE})`);
+    for (const tag of lastWins(input.tags)) await upsertVersionTag(tx, input.name, version, tag);
+    await touchModel(tx, input.name, now);
+    return loadVersion(tx, input.name, version);
+  });
 }
 
 /** Like MLflow, a `models:/<name>/<version>` source points at where that version's files are. */
@@ -75,7 +68,7 @@ export async function updateModelVersion(
   description: string | undefined,
 ): Promise<ModelVersion> {
   return db.transaction(async (tx) => {
-    await requireVersion(tx, name, version);
+    await lockVersion(tx, name, version);
     await tx.run(sql`
       UPDATE model_versions SET description = ${description ?? null}, last_updated_time = ${Date.now()}
       WHERE workspace = ${WORKSPACE} AND name = ${name} AND version = ${version}`);
@@ -91,7 +84,7 @@ export async function transitionModelVersionStage(
   archiveExistingVersions: boolean,
 ): Promise<ModelVersion> {
   return db.transaction(async (tx) => {
-    await requireVersion(tx, name, version);
+    await lockVersion(tx, name, version);
     const now = Date.now();
     if (archiveExistingVersions) {
       await tx.run(sql`
@@ -110,7 +103,7 @@ export async function transitionModelVersionStage(
 /** MLflow's soft delete: the row stays, redacted, so its number is never handed out again. */
 export async function deleteModelVersion(db: Database, name: string, version: number): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireVersion(tx, name, version);
+    await lockVersion(tx, name, version);
     const now = Date.now();
     await tx.run(sql`
       DELETE FROM registered_model_aliases
@@ -165,14 +158,14 @@ async function upsertVersionTag(tx: Database, name: string, version: number, tag
 
 export async function setModelVersionTag(db: Database, name: string, version: number, tag: Tag): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireVersion(tx, name, version);
+    await lockVersion(tx, name, version);
     await upsertVersionTag(tx, name, version, tag);
   });
 }
 
 export async function deleteModelVersionTag(db: Database, name: string, version: number, key: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireVersion(tx, name, version);
+    await lockVersion(tx, name, version);
     await tx.run(sql`
       DELETE FROM model_version_tags
       WHERE workspace = ${WORKSPACE} AND name = ${name} AND version = ${version} AND "key" = ${key}`);
@@ -184,7 +177,7 @@ export async function deleteModelVersionTag(db: Database, name: string, version:
 /** Setting an alias that exists moves it to `version`. */
 export async function setRegisteredModelAlias(db: Database, name: string, alias: string, version: number): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireVersion(tx, name, version);
+    await lockVersion(tx, name, version);
     await tx.run(sql`
       INSERT INTO registered_model_aliases (alias, version, name, workspace)
       VALUES (${alias}, ${version}, ${name}, ${WORKSPACE})
@@ -195,7 +188,7 @@ export async function setRegisteredModelAlias(db: Database, name: string, alias:
 
 export async function deleteRegisteredModelAlias(db: Database, name: string, alias: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireModel(tx, name);
+    await lockModel(tx, name);
     await tx.run(sql`
       DELETE FROM registered_model_aliases
       WHERE workspace = ${WORKSPACE} AND name = ${name} AND alias = ${alias}`);

@@ -8,7 +8,7 @@ import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../sear
 import { lastWins, WORKSPACE } from "./common.ts";
 import type { Database } from "./db/database.ts";
 import { sql } from "./db/sql.ts";
-import { loadModel, loadModels, requireModel } from "./registry-load.ts";
+import { loadModel, loadModels, lockModel } from "./registry-load.ts";
 import type { CreateRegisteredModel, ModelStage, ModelVersion, RegisteredModel, RegistrySearch } from "./registry-types.ts";
 import { text } from "./rows.ts";
 import { searchRegisteredModelsSql } from "./search-sql.ts";
@@ -33,7 +33,7 @@ export async function createRegisteredModel(db: Database, input: CreateRegistere
 
 export async function renameRegisteredModel(db: Database, name: string, newName: string): Promise<RegisteredModel> {
   return db.transaction(async (tx) => {
-    await requireModel(tx, name);
+    await lockModel(tx, name);
     if (newName !== name) {
       const taken = await tx.all(
         sql`SELECT name FROM registered_models WHERE workspace = ${WORKSPACE} AND name = ${newName}`,
@@ -58,7 +58,7 @@ export async function updateRegisteredModel(
   description: string | undefined,
 ): Promise<RegisteredModel> {
   return db.transaction(async (tx) => {
-    await requireModel(tx, name);
+    await lockModel(tx, name);
     await tx.run(sql`
       UPDATE registered_models SET description = ${description ?? null}, last_updated_time = ${Date.now()}
       WHERE workspace = ${WORKSPACE} AND name = ${name}`);
@@ -69,7 +69,7 @@ export async function updateRegisteredModel(
 /** A hard delete, soft-deleted versions included. */
 export async function deleteRegisteredModel(db: Database, name: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireModel(tx, name);
+    await lockModel(tx, name);
     const model = sql`workspace = ${WORKSPACE} AND name = ${name}`;
     await tx.run(sql`DELETE FROM model_version_tags WHERE ${model}`);
     await tx.run(sql`DELETE FROM registered_model_aliases WHERE ${model}`);
@@ -117,14 +117,14 @@ async function upsertModelTag(tx: Database, name: string, tag: Tag): Promise<voi
 
 export async function setRegisteredModelTag(db: Database, name: string, tag: Tag): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireModel(tx, name);
+    await lockModel(tx, name);
     await upsertModelTag(tx, name, tag);
   });
 }
 
 export async function deleteRegisteredModelTag(db: Database, name: string, key: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await requireModel(tx, name);
+    await lockModel(tx, name);
     await tx.run(sql`
       DELETE FROM registered_model_tags
       WHERE workspace = ${WORKSPACE} AND name = ${name} AND "key" = ${key}`);

@@ -7,7 +7,7 @@
 import { MlflowError, notFound } from "../errors.ts";
 import { chunks, DELETED_INTERNAL, WORKSPACE } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { list, sql, type Sql } from "./db/sql.ts";
+import { forUpdate, list, sql, type Sql } from "./db/sql.ts";
 import type { ModelVersion, RegisteredModel } from "./registry-types.ts";
 import { decodeAlias, decodeModelVersion, decodeRegisteredModel, decodeTag, integer, text } from "./rows.ts";
 
@@ -116,6 +116,25 @@ export async function loadModel(db: Database, name: string): Promise<RegisteredM
   return model;
 }
 
+/**
+ * Locks the registered model's row for the rest of the transaction, or MLflow's 404. Every write
+ * to a model, its versions, tags or aliases takes this lock first: version numbers are then
+ * handed out one at a time (MAX + 1 across every fml process), and stage transitions that archive
+ * sibling versions cannot deadlock each other.
+ */
+export async function lockModel(tx: Database, name: string): Promise<void> {
+  const rows = await tx.all(sql`
+    SELECT name FROM registered_models WHERE workspace = ${WORKSPACE} AND name = ${name}
+    ${forUpdate(tx.dialect)}`);
+  if (rows.length === 0) throw modelNotFound(name);
+}
+
+/** Locks the model (see lockModel); then fails with MLflow's 404 unless the version exists. */
+export async function lockVersion(tx: Database, name: string, version: number): Promise<void> {
+  await lockModel(tx, name);
+  await requireVersionRow(tx, name, version);
+}
+
 /** Fails with MLflow's 404 unless the registered model exists. */
 export async function requireModel(db: Database, name: string): Promise<void> {
   const rows = await db.all(
@@ -133,8 +152,7 @@ export async function loadVersion(db: Database, name: string, version: number): 
 }
 
 /** Fails with MLflow's 404 unless the version exists and is not soft-deleted. */
-export async function requireVersion(db: Database, name: string, version: number): Promise<void> {
-  await requireModel(db, name);
+async function requireVersionRow(db: Database, name: string, version: number): Promise<void> {
   const rows = await db.all(sql`
     SELECT version FROM model_versions
     WHERE workspace = ${WORKSPACE} AND name = ${name} AND version = ${version} AND ${notDeleted}`);

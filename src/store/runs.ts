@@ -6,9 +6,9 @@
 
 import { invalidParameter, notFound } from "../errors.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
-import { chunks, INSERT_CHUNK, joinUri, keyValueColumns, lastWins, newUuid, parseExperimentId, RUN_NAME_TAG } from "./common.ts";
+import { chunks, columnLimits, INSERT_CHUNK, joinUri, keyValueColumns, lastWins, newUuid, parseExperimentId, RUN_NAME_TAG } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { bulkRows, inValues, join, list, raw, sql, type Sql } from "./db/sql.ts";
+import { bulkRows, forUpdate, inValues, join, list, raw, sql, type Sql } from "./db/sql.ts";
 import { experimentById } from "./experiments.ts";
 import {
   decodeDataset,
@@ -41,6 +41,13 @@ export async function createRun(db: Database, input: CreateRun): Promise<Run> {
       throw invalidParameter(`Could not create run under non-active experiment with ID ${input.experimentId}.`);
     }
     const artifactUri = joinUri(experiment.artifactLocation, runId, "artifacts");
+    // runs.artifact_uri is VARCHAR(200): PostgreSQL cannot store a longer one.
+    if (artifactUri.length > columnLimits.runArtifactUri) {
+      throw invalidParameter(
+        `The run's artifact URI '${artifactUri}' exceeds the maximum length of ` +
+          `${columnLimits.runArtifactUri} characters; experiment ${input.experimentId} has too long an artifact location.`,
+      );
+    }
     await tx.run(sql`
       INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id,
         status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id)
@@ -126,9 +133,23 @@ export async function runState(db: Database, runId: string): Promise<LifecycleSt
   return decodeRunStage(row);
 }
 
-/** Fails unless the run exists and is active: MLflow's condition for every write to a run. */
+/**
+ * Locks the run's row for the rest of the transaction, or MLflow's 404. Every write to a run takes
+ * this lock first, so writers of one run (in any fml process) take their row locks in one order:
+ * params, tags, latest metrics and the run's name can neither deadlock nor interleave.
+ */
+async function lockRun(tx: Database, runId: string): Promise<LifecycleStage> {
+  const [row] = await tx.all(sql`SELECT lifecycle_stage FROM runs WHERE run_uuid = ${runId} ${forUpdate(tx.dialect)}`);
+  if (!row) throw notFound(`Run with id=${runId} not found`);
+  return decodeRunStage(row);
+}
+
+/**
+ * Fails unless the run exists and is active (MLflow's condition for every write to a run), and
+ * locks it for the transaction.
+ */
 export async function activeRun(tx: Database, runId: string): Promise<void> {
-  const stage = await runState(tx, runId);
+  const stage = await lockRun(tx, runId);
   if (stage !== "active") {
     throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
   }
@@ -154,7 +175,7 @@ export async function updateRun(db: Database, runId: string, update: UpdateRun):
 /** Soft delete or restore. */
 export async function setRunLifecycle(db: Database, runId: string, stage: LifecycleStage): Promise<void> {
   await db.transaction(async (tx) => {
-    await runState(tx, runId);
+    await lockRun(tx, runId);
     await tx.run(sql`
       UPDATE runs SET lifecycle_stage = ${stage},
         deleted_time = ${stage === "deleted" ? Date.now() : null}

@@ -41,8 +41,11 @@ export function compareList(column: Sql, p: ListPredicate): Sql {
  * fractional value is cast to double precision there (`start_time > 1.5` works as on SQLite).
  */
 export function compareNumber(column: Sql, p: NumberPredicate, dialect: Dialect): Sql {
+  // PostgreSQL types a bare parameter as the column's type: a fraction, or an integer beyond
+  // int4 (`version_number > 1e20`), would fail to bind instead of comparing.
+  const bindsAsColumn = Number.isInteger(p.value) && Math.abs(p.value) <= 2 ** 31 - 1;
   const value =
-    dialect === "postgresql" && !Number.isInteger(p.value) ? sql`CAST(${p.value} AS DOUBLE PRECISION)` : sql`${p.value}`;
+    dialect === "postgresql" && !bindsAsColumn ? sql`CAST(${p.value} AS DOUBLE PRECISION)` : sql`${p.value}`;
   return sql`${column} ${raw(NUMERIC_OPERATORS[p.comparator])} ${value}`;
 }
 

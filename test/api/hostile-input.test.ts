@@ -76,6 +76,27 @@ for (const backend of await backends()) {
       expect(stored.body.metrics.map((m) => [m.step, m.timestamp])).toEqual([[Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]]);
     });
 
+    test("experiment ids beyond the schema's 32-bit INTEGER are refused, not sent to the database", async () => {
+      for (const [method, endpoint, body] of [
+        ["GET", "experiments/get", { experiment_id: "2147483648" }],
+        ["POST", "runs/create", { experiment_id: "99999999999" }],
+        ["POST", "runs/search", { experiment_ids: ["0", "2147483648"] }],
+      ] as const) {
+        const r = await server.api<ErrorBody>(method, endpoint, body);
+        expect([endpoint, r.status, r.body.error_code]).toEqual([endpoint, 400, "INVALID_PARAMETER_VALUE"]);
+        expect(r.body.message).toContain("Invalid experiment ID");
+      }
+      const largest = await server.api<ErrorBody>("GET", "experiments/get", { experiment_id: "2147483647" });
+      expect([largest.status, largest.body.error_code]).toEqual([404, "RESOURCE_DOES_NOT_EXIST"]);
+    });
+
+    test("runs/search over more than 10,000 experiment ids is refused (PostgreSQL binds at most 65,535 values)", async () => {
+      const ids = Array.from({ length: 70_000 }, (_, i) => String(i));
+      expectRefused(await server.api("POST", "runs/search", { experiment_ids: ids }), "experiment_ids");
+      const many = await server.api<{ runs?: unknown[] }>("POST", "runs/search", { experiment_ids: ids.slice(0, 10_000) });
+      expect(many.status).toBe(200);
+    });
+
     test("an over-long filter or order_by clause is refused before it is parsed", async () => {
       const filter = `params.p = '${"x".repeat(300 * 1024)}'`;
       const started = performance.now();

@@ -5,6 +5,7 @@
  * The fixtures themselves are never written.
  */
 
+import { describe, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -57,6 +58,37 @@ function compareVersions(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return a.localeCompare(b);
+}
+
+/**
+ * Whether the fixture databases are here. A clone without `../shared` runs every other test and
+ * lists these as skipped, with the reason; CI lays `shared/` beside the clone, so there a missing
+ * folder is an error rather than a skip.
+ */
+export const fixturesAvailable = fixtureVersions().length > 0;
+export const fixturesMissing =
+  `skipped: no MLflow fixture databases at ${fixturesRoot}; ` +
+  "set FML_FIXTURES_DIR or put the shared/ folder beside the repository";
+
+function checkFixtures(): void {
+  if (!fixturesAvailable && process.env.CI) {
+    throw new Error(`CI needs the MLflow fixture databases, and ${fixturesRoot} holds none`);
+  }
+}
+
+/** A describe block that needs the fixtures: skipped, with the reason in its title, without them. */
+export function describeWithFixtures(title: string, fn: () => void): void {
+  checkFixtures();
+  if (fixturesAvailable) describe(title, fn);
+  // Its tests are not declared (they read the fixtures to name themselves): one stands for them.
+  else describe.skip(title, () => test(`every test of this group (${fixturesMissing})`, () => {}));
+}
+
+/** A test that needs the fixtures: skipped, with the reason in its title, without them. */
+export function testWithFixtures(title: string, fn: () => Promise<void> | void, timeout?: number): void {
+  checkFixtures();
+  if (fixturesAvailable) test(title, fn, timeout);
+  else test.skip(`${title} (${fixturesMissing})`, fn);
 }
 
 export function fixturePath(version: string, file: string): string {

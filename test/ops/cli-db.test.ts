@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openSqlite } from "../../src/runtime.ts";
-import { copySqliteFixture, restorePostgresFixture } from "../helpers/fixtures.ts";
+import { copySqliteFixture, describeWithFixtures, restorePostgresFixture } from "../helpers/fixtures.ts";
 import { repoRoot } from "../helpers/server.ts";
 
 const main = join(repoRoot, "src/cli/main.ts");
@@ -23,7 +23,7 @@ async function revision(path: string): Promise<string> {
   return row?.version_num ?? "";
 }
 
-describe("fml db", () => {
+describeWithFixtures("fml db", () => {
   test("check names the revision and the steps, and changes nothing", async () => {
     const copy = copySqliteFixture("2.2.2");
     try {

@@ -147,8 +147,15 @@ describe.skipIf(!(await isPostgresReachable()))(
         await admin.end();
         const ready = await fetch(`${fml.url}/ready`);
         expect(ready.status).toBe(503);
-        expect(await ready.text()).toStartWith("database not ready: ");
+        const reason = await ready.text();
+        expect(reason).toStartWith("database not ready: ");
+        expect(reason).not.toContain(name);
         expect((await fetch(`${fml.url}/health`)).status).toBe(200);
+        // API calls answer MLflow's retryable 503, naming neither the database nor its host.
+        const search = await fml.api<{ error_code: string; message: string }>("POST", "experiments/search", { max_results: 1 });
+        expect([search.status, search.body.error_code]).toEqual([503, "TEMPORARILY_UNAVAILABLE"]);
+        expect(search.body.message).not.toContain(name);
+        expect(search.body.message).not.toContain("127.0.0.1");
       } finally {
         await fml.stop();
       }

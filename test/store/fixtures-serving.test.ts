@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   copySqliteFixture,
   fixtureVersions,
+  describeWithFixtures,
   readManifest,
   restorePostgresFixture,
 } from "../helpers/fixtures.ts";
@@ -64,7 +65,7 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
   return result;
 }
 
-describe("real MLflow databases", () => {
+describeWithFixtures("real MLflow databases", () => {
   test("the fixture folder is there", () => {
     expect(versions.length).toBeGreaterThan(0);
   });

@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   fixtureVersions,
   postgresAvailable,
+  describeWithFixtures,
   readManifest,
   restorePostgresFixture,
 } from "../helpers/fixtures.ts";
@@ -50,7 +51,7 @@ const versions = fixtureVersions();
 const withPostgres = await postgresAvailable();
 if (!withPostgres && process.env.CI) throw new Error("PostgreSQL is required in CI");
 
-describe.skipIf(!withPostgres)("fml import", () => {
+(withPostgres ? describeWithFixtures : describe.skip)("fml import", () => {
   for (const version of versions) {
     test(
       `MLflow ${version} SQLite → fresh PostgreSQL: fml serves the manifest from the copy`,

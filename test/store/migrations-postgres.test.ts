@@ -19,10 +19,12 @@ import { SchemaError } from "../../src/store/schema/schema-errors.ts";
 import {
   type TestDatabase,
   createTestDatabase,
+  describeWithFixtures,
   fixtureVersions,
   postgresAvailable,
   readManifest,
   restorePostgresFixture,
+  testWithFixtures,
 } from "../helpers/fixtures.ts";
 import { type SchemaSnapshot, postgresSnapshot } from "../helpers/schema-compare.ts";
 
@@ -86,7 +88,7 @@ async function revisionOf(sql: postgres.Sql): Promise<string | undefined> {
 }
 
 describe.skipIf(!available)("fresh PostgreSQL database", () => {
-  test("head.sql creates exactly the schema MLflow 3.11.2.dev0 created", async () => {
+  testWithFixtures("head.sql creates exactly the schema MLflow 3.11.2.dev0 created", async () => {
     if (!headVersion) throw new Error("no fixture at the head revision");
     const fresh = await track(createTestDatabase());
     const result = await preparePostgresSchema(fresh, { migrate: false });
@@ -108,7 +110,7 @@ describe.skipIf(!available)("fresh PostgreSQL database", () => {
   });
 });
 
-describe.skipIf(!available)("upgrading each fixture dump", () => {
+(available ? describeWithFixtures : describe.skip)("upgrading each fixture dump", () => {
   for (const version of versions) {
     test(`${version} upgrades to ${HEAD_REVISION} with the head schema and all rows`, async () => {
       const manifest = readManifest(version).backends.postgresql;
@@ -134,7 +136,7 @@ describe.skipIf(!available)("upgrading each fixture dump", () => {
   }
 });
 
-describe.skipIf(!available)("intermediate revisions match what that MLflow release created", () => {
+(available ? describeWithFixtures : describe.skip)("intermediate revisions match what that MLflow release created", () => {
   const oldest = versions[0] ?? "";
   const checkpoints = versions
     .map((v) => [v, readManifest(v).backends.postgresql.alembic_revision] as const)
@@ -173,7 +175,7 @@ describe.skipIf(!available)("refusals change nothing", () => {
     expect({ schema: await snapshotOf(db), counts: await rowCounts(sql) }).toEqual(before);
   }
 
-  test("an unknown future revision is refused, naming it and the supported ones", async () => {
+  testWithFixtures("an unknown future revision is refused, naming it and the supported ones", async () => {
     const db = await track(restorePostgresFixture(oldVersion));
     await connect(db)`UPDATE public.alembic_version SET version_num = 'ffffffffffff'`;
     await expectRefusal(db, true, [/ffffffffffff/, /c48cb773bb87/, new RegExp(HEAD_REVISION)]);
@@ -185,7 +187,7 @@ describe.skipIf(!available)("refusals change nothing", () => {
     await expectRefusal(db, true, [/not an MLflow database/, /c48cb773bb87/]);
   });
 
-  test("an old database is not upgraded without migrate, and the message says how", async () => {
+  testWithFixtures("an old database is not upgraded without migrate, and the message says how", async () => {
     const db = await track(restorePostgresFixture(oldVersion));
     await expectRefusal(db, false, [
       new RegExp(readManifest(oldVersion).backends.postgresql.alembic_revision),
@@ -195,7 +197,7 @@ describe.skipIf(!available)("refusals change nothing", () => {
   });
 });
 
-describe.skipIf(!available)("concurrent start-up", () => {
+(available ? describeWithFixtures : describe.skip)("concurrent start-up", () => {
   test("several processes on one old database: exactly one applies the steps", async () => {
     const db = await track(restorePostgresFixture(versions[0] ?? ""));
     const logs: string[][] = [[], [], [], []];

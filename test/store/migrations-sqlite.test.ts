@@ -15,7 +15,14 @@ import type { PrepareSchemaOptions, PreparedSchema } from "../../src/store/schem
 import { prepareSchema } from "../../src/store/schema/prepare.ts";
 import { HEAD_REVISION, hasStatements, stepsBetween } from "../../src/store/schema/migrations.ts";
 import { SchemaError } from "../../src/store/schema/schema-errors.ts";
-import { copySqliteFixture, fixturePath, fixtureVersions, readManifest } from "../helpers/fixtures.ts";
+import {
+  copySqliteFixture,
+  describeWithFixtures,
+  fixturePath,
+  fixtureVersions,
+  readManifest,
+  testWithFixtures,
+} from "../helpers/fixtures.ts";
 import { type SchemaSnapshot, sqliteSnapshot } from "../helpers/schema-compare.ts";
 
 const versions = fixtureVersions();
@@ -89,7 +96,7 @@ function applySteps(db: SqliteDatabase, from: string, to: string): void {
 }
 
 describe("fresh SQLite database", () => {
-  test("head.sql creates exactly the schema MLflow 3.11.2.dev0 created", async () => {
+  testWithFixtures("head.sql creates exactly the schema MLflow 3.11.2.dev0 created", async () => {
     if (!headVersion) throw new Error("no fixture at the head revision");
     expect(await freshSnapshot()).toEqual(await snapshotOfFile(fixturePath(headVersion, "mlflow.db")));
   });
@@ -110,7 +117,7 @@ describe("fresh SQLite database", () => {
   });
 });
 
-describe("upgrading each fixture", async () => {
+describeWithFixtures("upgrading each fixture", async () => {
   const head = await freshSnapshot();
   for (const version of versions) {
     test(`${version} upgrades to ${HEAD_REVISION} with the head schema and all rows`, async () => {
@@ -146,7 +153,7 @@ describe("upgrading each fixture", async () => {
   }
 });
 
-describe("intermediate revisions match what that MLflow release created", () => {
+describeWithFixtures("intermediate revisions match what that MLflow release created", () => {
   const oldest = versions[0];
   const checkpoints = versions
     .map((v) => [v, readManifest(v).backends.sqlite.alembic_revision] as const)
@@ -180,7 +187,7 @@ describe("refusals change nothing", () => {
     expect(Buffer.compare(readFileSync(path), before)).toBe(0);
   }
 
-  test("an unknown future revision is refused, naming it and the supported ones", async () => {
+  testWithFixtures("an unknown future revision is refused, naming it and the supported ones", async () => {
     const copy = copySqliteFixture(headVersion ?? oldVersion);
     cleanups.push(copy.remove);
     const db = await openSqlite(copy.path);
@@ -197,7 +204,7 @@ describe("refusals change nothing", () => {
     await expectRefusal(path, false, true, [/not an MLflow database/, /c48cb773bb87/]);
   });
 
-  test("an old database is not upgraded without migrate, and the message says how", async () => {
+  testWithFixtures("an old database is not upgraded without migrate, and the message says how", async () => {
     const copy = copySqliteFixture(oldVersion);
     cleanups.push(copy.remove);
     await expectRefusal(copy.path, false, false, [
@@ -207,7 +214,7 @@ describe("refusals change nothing", () => {
     ]);
   });
 
-  test("a read-only old database is refused even with migrate", async () => {
+  testWithFixtures("a read-only old database is refused even with migrate", async () => {
     const copy = copySqliteFixture(oldVersion);
     cleanups.push(copy.remove);
     chmodSync(copy.path, 0o444);
@@ -215,7 +222,7 @@ describe("refusals change nothing", () => {
     await expectRefusal(copy.path, true, true, [/read-only/]);
   });
 
-  test("a known newer revision is served as is", async () => {
+  testWithFixtures("a known newer revision is served as is", async () => {
     const copy = copySqliteFixture(headVersion ?? oldVersion);
     cleanups.push(copy.remove);
     const db = await openSqlite(copy.path);

@@ -230,6 +230,8 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     await page.getByRole("link", { name: /^Charts/ }).click();
     await page.locator('.chart[data-metric="loss"][data-points]').waitFor();
     expect(await page.locator('.chart[data-metric="loss"]').getAttribute("data-points")).toBe("50");
+    // uPlot adds its canvas a frame after the points are known; under load that frame comes late.
+    await page.locator('.chart[data-metric="loss"] canvas').first().waitFor();
     expect(await page.locator('.chart[data-metric="loss"] canvas').count()).toBe(1);
     await page.screenshot({ path: join(outputDir, "run-charts.png") });
   }, browserTimeout);

@@ -2,7 +2,7 @@
  * PostgreSQL through postgres.js: a pool of `--database-pool-max` connections, prepared statements,
  * int8 columns as numbers, and the URI read the way libpq (and so MLflow) reads it. Database
  * failures become MLflow errors: a lost connection is TEMPORARILY_UNAVAILABLE (503, which MLflow
- * clients retry), a lost race on an experiment name is RESOURCE_ALREADY_EXISTS.
+ * clients retry), a lost race on an experiment or registered model name is RESOURCE_ALREADY_EXISTS.
  */
 
 import { readFileSync } from "node:fs";
@@ -198,7 +198,11 @@ function isTransient(code: string): boolean {
   return (
     connectionCodes.has(code) ||
     code.startsWith("08") ||
-    ["57P01", "57P02", "57P03", "53300", "40001", "40P01"].includes(code)
+    // Insufficient resources (disk full, out of memory, too many connections), and a database or
+    // login that went away under a running server: all "come back later" for the client.
+    code.startsWith("53") ||
+    code.startsWith("28") ||
+    ["57P01", "57P02", "57P03", "3D000", "40001", "40P01"].includes(code)
   );
 }
 
@@ -215,6 +219,11 @@ function duplicateExperimentName(detail: string): string | undefined {
   return match?.[1];
 }
 
+/** `Key (workspace, name)=(default, my-model) already exists.` → `my-model` */
+function duplicateModelName(detail: string): string | undefined {
+  return /^Key \(workspace, name\)=\([^,]*, (.*)\) already exists\.?$/s.exec(detail)?.[1];
+}
+
 function translateError(error: unknown): unknown {
   if (error instanceof MlflowError || typeof error !== "object" || error === null) return error;
   const e = error as DriverError;
@@ -223,9 +232,10 @@ function translateError(error: unknown): unknown {
   if (isTransient(code)) {
     const reason = connectionCodes.has(code) ? `connection lost: ${code}` : `${message} (${code})`;
     log.warn(`database temporarily unavailable: ${reason}`);
+    // The reason may name the host, the database or a user: the log has it, the client a code.
     return new MlflowError(
       "TEMPORARILY_UNAVAILABLE",
-      `The tracking database is temporarily unavailable (${reason}); retry the request.`,
+      `The tracking database is temporarily unavailable (${code}); retry the request.`,
     );
   }
   if (code === "23505" && e.table_name === "experiments" && e.constraint_name !== "experiment_pk") {
@@ -234,6 +244,11 @@ function translateError(error: unknown): unknown {
       "RESOURCE_ALREADY_EXISTS",
       `Experiment(name=${name}) already exists. Error: ${message}`,
     );
+  }
+  // Two models renamed to one new name at once: the second UPDATE meets the first's key.
+  if (code === "23505" && e.constraint_name === "registered_model_pk") {
+    const name = duplicateModelName(String(e.detail ?? "")) ?? "?";
+    return new MlflowError("RESOURCE_ALREADY_EXISTS", `Registered Model (name=${name}) already exists.`);
   }
   return error;
 }

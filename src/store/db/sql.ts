@@ -31,6 +31,15 @@ export function join(parts: readonly Sql[], separator: string): Sql {
   return new Sql(strings, parts);
 }
 
+/**
+ * `FOR UPDATE` after a SELECT in a write transaction: on PostgreSQL the row stays locked until
+ * COMMIT, so writers from every fml process queue on it in one order. SQLite has a single writer
+ * and no such clause.
+ */
+export function forUpdate(dialect: Dialect): Sql {
+  return dialect === "postgresql" ? raw("FOR UPDATE") : empty;
+}
+
 /** A parenthesised, comma-separated list of bound values: `(?, ?, ?)`. */
 export function list(values: readonly SqlValue[]): Sql {
   return placeholders("(", ", ", ")", values);

@@ -4,6 +4,9 @@
  */
 
 import { invalidParameter } from "../errors.ts";
+import { columnLimits, RUN_NAME_TAG } from "../store/common.ts";
+
+export { columnLimits };
 import type { DatasetInput, LogBatch, Metric, Tag } from "../store/types.ts";
 
 export const limits = {
@@ -11,13 +14,16 @@ export const limits = {
   paramValue: 6000,
   runTagValue: 8000,
   experimentTagValue: 5000,
-  experimentName: 500,
+  // MLflow allows 500, but experiments.name is VARCHAR(256): PostgreSQL cannot store more.
+  experimentName: 256,
   batchMetrics: 1000,
   batchParams: 100,
   batchTags: 100,
   batchTotal: 1000,
   searchRunsMaxResults: 50000,
   searchExperimentsMaxResults: 50000,
+  // MLflow has no limit; PostgreSQL takes at most 65,535 bound values in one statement.
+  searchRunsExperimentIds: 10000,
 } as const;
 
 // Python's \w is Unicode-aware; \p{L}\p{N}_ plus combining marks is its closest JS spelling.
@@ -67,6 +73,8 @@ export function validateParam(param: Tag): void {
 export function validateRunTag(tag: Tag): void {
   validateKey("tag", tag.key);
   validateLength("Tag", tag.key, tag.value, limits.runTagValue);
+  // The run's name is stored in runs.name as well.
+  if (tag.key === RUN_NAME_TAG) validateLength("Tag", tag.key, tag.value, columnLimits.runName);
 }
 
 export function validateExperimentTag(tag: Tag): void {
@@ -120,6 +128,14 @@ export function validateBatch(batch: LogBatch): void {
       `Duplicate parameter keys have been submitted: [${dupes.join(", ")}]. Please ensure the ` +
         "request contains only one param value per param key.",
     );
+  }
+}
+
+
+/** MLflow's `exceeds_maximum_length` message, naming the field. */
+export function validateMaxLength(field: string, value: string | undefined, limit: number): void {
+  if (value !== undefined && value.length > limit) {
+    throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters`);
   }
 }
 
