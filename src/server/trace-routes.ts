@@ -7,6 +7,7 @@
  */
 
 import { invalidParameter, MlflowError, notFound } from "../errors.ts";
+import { log } from "../log.ts";
 import { decodePageToken } from "../search/page-token.ts";
 import { parseTraceFilter, parseTraceOrderBy } from "../search/traces.ts";
 import { AssessmentStore } from "../store/assessments.ts";
@@ -120,11 +121,27 @@ export function traceRoutes(deps: TraceRouteDeps): TraceRoute[] {
         out.set(info.traceId, (stored.get(info.traceId) ?? []).map((s) => spanJson(s.content)));
         continue;
       }
-      const location = info.tags.get(TAG_ARTIFACT_LOCATION);
-      const text = location ? await deps.readTraceArtifact(location) : undefined;
-      if (text !== undefined) out.set(info.traceId, artifactSpansJson(text));
+      const spansJson = await artifactSpans(info);
+      if (spansJson !== undefined) out.set(info.traceId, spansJson);
     }
     return out;
+  }
+
+  /**
+   * The spans of a trace's traces.json; undefined when there is none or it cannot be read (an
+   * unsupported artifact scheme, a file that is not JSON), so a batch skips that trace as it
+   * skips incomplete ones.
+   */
+  async function artifactSpans(info: TraceInfo): Promise<string[] | undefined> {
+    const location = info.tags.get(TAG_ARTIFACT_LOCATION);
+    if (!location) return undefined;
+    try {
+      const text = await deps.readTraceArtifact(location);
+      return text === undefined ? undefined : artifactSpansJson(text);
+    } catch (error) {
+      log.warn(`trace ${info.traceId}: cannot read ${location}/traces.json: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   const traceText = (info: TraceInfo, spanTexts: readonly string[]): string =>

@@ -391,6 +391,20 @@ for (const backend of await backends()) {
       expect(noParam.status).toBe(400);
     });
 
+    test("a traces.json that is not JSON is no trace data: get answers 404, batchGet skips it, never a 500", async () => {
+      const id = `tr-${hexId(16)}`;
+      await start(id);
+      const put = await fetch(`${fml.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/traces/${id}/artifacts/traces.json`, {
+        method: "PUT",
+        body: "{not json",
+      });
+      expect(put.status).toBe(200);
+      const got = await fml.api("GET", v3("traces/get"), { trace_id: id });
+      expect(got.status).toBe(404);
+      expect(got.body.error_code).toBe("RESOURCE_DOES_NOT_EXIST");
+      expect((await fml.api("GET", v3("traces/batchGet"), { trace_ids: [id] })).body).toEqual({});
+    });
+
     test("v2: start, end, info, search and links", async () => {
       const started = await fml.api<{ trace_info: { request_id: string; status: string; tags: { key: string; value: string }[] } }>(
         "POST",
