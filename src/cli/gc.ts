@@ -9,7 +9,15 @@ import { defineCommand, type ArgsDef } from "citty";
 import { parseDatabaseUri, parseDuration, resolveArtifactRoot } from "../config.ts";
 import { MlflowError } from "../errors.ts";
 import { resolveArtifactStore, type ResolverOptions } from "../artifacts/resolve.ts";
-import { hardDeleteExperiment, hardDeleteRun, openGcDatabase, planGc, type GcRun } from "../store/gc.ts";
+import {
+  hardDeleteExperiment,
+  hardDeleteLoggedModel,
+  hardDeleteRun,
+  openGcDatabase,
+  planGc,
+  type GcLoggedModel,
+  type GcRun,
+} from "../store/gc.ts";
 import { databaseUriFlag, rejectUnknownFlags, s3EndpointUriFlag } from "./flags.ts";
 
 const gcArgs = {
@@ -45,6 +53,16 @@ async function deleteRunArtifacts(run: GcRun, resolver: ResolverOptions): Promis
     await resolveArtifactStore(shaped[1] as string, resolver).delete(run.runId);
   } else {
     await resolveArtifactStore(run.artifactUri, resolver).delete("");
+  }
+}
+
+/** Removes a logged model's files: `<root>/models/<model_id>` when the URI has MLflow's shape. */
+async function deleteLoggedModelArtifacts(model: GcLoggedModel, resolver: ResolverOptions): Promise<void> {
+  const shaped = /^(.*)\/([^/]+)\/artifacts\/?$/.exec(model.artifactLocation);
+  if (shaped && shaped[2] === model.modelId) {
+    await resolveArtifactStore(shaped[1] as string, resolver).delete(model.modelId);
+  } else {
+    await resolveArtifactStore(model.artifactLocation, resolver).delete("");
   }
 }
 
@@ -85,6 +103,9 @@ export const gcCommand = defineCommand({
           console.log(`would remove run ${run.runId} (experiment ${run.experimentId}) and its artifacts at ${run.artifactUri || "-"}`);
         }
         for (const e of plan.experiments) console.log(`would remove experiment ${e.experimentId} (${e.name})`);
+        for (const m of plan.loggedModels) {
+          console.log(`would remove logged model ${m.modelId} (experiment ${m.experimentId}) and its artifacts at ${m.artifactLocation}`);
+        }
         console.log(`dry run: ${plan.runs.length} runs and ${plan.experiments.length} experiments would be removed; nothing changed`);
         return;
       }
@@ -105,6 +126,21 @@ export const gcCommand = defineCommand({
         }
         await hardDeleteRun(db, run.runId);
         console.log(`Run with ID ${run.runId} has been permanently deleted.`);
+      }
+      for (const m of plan.loggedModels) {
+        try {
+          await deleteLoggedModelArtifacts(m, resolver);
+        } catch (error) {
+          if (error instanceof MlflowError && error.code === "NOT_IMPLEMENTED") {
+            console.error(`artifacts of logged model ${m.modelId} left in place: ${error.message}`);
+          } else {
+            console.error(`logged model ${m.modelId} kept: cannot remove its artifacts at ${m.artifactLocation}: ${(error as Error).message}`);
+            kept.add(m.modelId);
+            continue;
+          }
+        }
+        await hardDeleteLoggedModel(db, m.modelId);
+        console.log(`Logged model with ID ${m.modelId} has been permanently deleted.`);
       }
       for (const e of plan.experiments) {
         if (kept.has(`experiment:${e.experimentId}`)) {

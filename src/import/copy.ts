@@ -33,6 +33,10 @@ export const IMPORTED_TABLES = [
   "datasets",
   "inputs",
   "input_tags",
+  "logged_models",
+  "logged_model_tags",
+  "logged_model_params",
+  "logged_model_metrics",
   "registered_models",
   "registered_model_tags",
   "model_versions",
@@ -86,7 +90,7 @@ export interface TableReport {
 
 export interface ImportReport {
   tables: TableReport[];
-  /** Non-empty input tables fml does not import (logged models, ...), with row counts. */
+  /** Non-empty input tables fml does not import (prompts, ...), with row counts. */
   notImported: { table: string; rows: number }[];
 }
 

@@ -63,3 +63,15 @@ export function pyBytes(bytes: Uint8Array): string {
   }
   return out + quote;
 }
+
+/** Python's `json.dumps` with its defaults: `", "` and `": "` separators, non-ASCII escaped. */
+export function pyJsonDumps(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${pyJsonDumps(k)}: ${pyJsonDumps(v)}`)
+      .join(", ")}}`;
+  }
+  if (value === undefined) return "null";
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

@@ -78,7 +78,7 @@ function filePath(path: string): string {
 /** The request's body, or an empty stream for a bodyless upload. */
 const bodyOf = (c: Context): ReadableStream<Uint8Array> => c.req.raw.body ?? new Blob([]).stream();
 
-async function download(store: ArtifactStore, path: string): Promise<Response> {
+export async function download(store: ArtifactStore, path: string): Promise<Response> {
   filePath(path);
   const { stream, size } = await store.read(path);
   const name = path.slice(path.lastIndexOf("/") + 1);
@@ -109,7 +109,7 @@ function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<
   );
 }
 
-const fileJson = (f: FileInfo, path: string): Json =>
+export const fileJson = (f: FileInfo, path: string): Json =>
   f.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: f.fileSize ?? 0 };
 
 /** The part of the raw (still percent-encoded) URL path after `marker`, validated. */

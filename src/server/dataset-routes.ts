@@ -5,6 +5,7 @@
 
 import { invalidParameter } from "../errors.ts";
 import type { TrackingStore } from "../store/types.ts";
+import { validateModelIdReference } from "../validation/logged-models.ts";
 import { validateDatasetInputs } from "../validation/tracking.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { datasetSummaryJson, repeated } from "./json.ts";
@@ -31,7 +32,10 @@ export function datasetEndpoints(store: TrackingStore): Endpoint[] {
           };
         });
         validateDatasetInputs(inputs);
-        await store.logInputs(id, inputs);
+        // MLflow 3: logged models used by the run (the client sends them with model metrics).
+        const models = p.objectList("models").map((m) => m.string("model_id"));
+        models.forEach(validateModelIdReference);
+        await store.logInputs(id, inputs, models);
         return {};
       },
     },

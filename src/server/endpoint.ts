@@ -17,7 +17,8 @@ export interface Endpoint {
   /** Path below the `/api/2.0` and `/ajax-api/2.0` prefixes. */
   path: string;
   /** MLflow's JSON body, or a ready Response for the few endpoints that stream. */
-  handle: (params: Params) => Promise<Json | Response>;
+  /** `path` holds the route's `:name` segments (logged-models/:model_id, ...). */
+  handle: (params: Params, path: Record<string, string>) => Promise<Json | Response>;
 }
 
 /** A route module: the endpoints of one MLflow entity, served from `store`. */
@@ -39,7 +40,7 @@ export function mountEndpoints(app: Hono, endpoints: readonly Endpoint[]): Map<s
       const path = prefix + endpoint.path;
       byPath.set(path, endpoint);
       app.on(endpoint.methods, path, async (c) => {
-        const result = await endpoint.handle(await readParams(c));
+        const result = await endpoint.handle(await readParams(c), c.req.param());
         return result instanceof Response ? result : jsonResponse(result);
       });
     }

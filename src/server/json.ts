@@ -84,7 +84,14 @@ export function runJson(run: Run): Json {
       params: tagsJson(run.params),
       tags: tagsJson(run.tags),
     },
-    inputs: { dataset_inputs: repeated(run.datasetInputs, datasetInputJson) },
+    inputs: {
+      dataset_inputs: repeated(run.datasetInputs, datasetInputJson),
+      model_inputs: repeated(run.modelInputs ?? [], (m) => ({ model_id: m.modelId })),
+    },
+    // runs/get and runs/search load model outputs; runs/create shows no `outputs`, as MLflow.
+    outputs: run.modelOutputs && {
+      model_outputs: repeated(run.modelOutputs, (m) => ({ model_id: m.modelId, step: m.step })),
+    },
   };
 }
 

@@ -52,11 +52,27 @@ const modelName = (p: Params, field = "name"): string => {
 
 const description = (p: Params): string | undefined => bounded(p, "description", columnLimits.description);
 
+/** MLflow 3 logged models as the registry needs them (from store/logged-models.ts). */
+export interface RegistryLoggedModels {
+  getLoggedModel(modelId: string): Promise<{ artifactUri: string; sourceRunId: string }>;
+  addModelVersionToTag(modelId: string, name: string, version: number): Promise<void>;
+}
+
+/**
+ * `models:/<one segment>` without `@alias` names a logged model (`models:/m-…`), as MLflow's
+ * _parse_model_uri reads it; `models:/<name>/<version>` is a registered version.
+ */
+const LOGGED_MODEL_SOURCE = /^models:\/([^/@]+)$/;
+
 /**
  * `runs` lets model-versions/create check a local source against its run's artifact directory,
  * as MLflow does.
  */
-export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore, "getRun">): Endpoint[] {
+export function registryEndpoints(
+  store: RegistryStore,
+  runs: Pick<TrackingStore, "getRun">,
+  models?: RegistryLoggedModels,
+): Endpoint[] {
   const runArtifactUri = async (source: string, runId: string | undefined): Promise<string | undefined> =>
     runId && isLocalUri(source) ? (await runs.getRun(runId)).info.artifactUri : undefined;
   return [
@@ -192,8 +208,18 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
         const name = p.string("name");
         const source = p.string("source");
         validateMaxLength("source", source, columnLimits.modelVersionSource);
-        const runId = bounded(p, "run_id", columnLimits.runId) || undefined;
-        validateModelVersionSource(source, await runArtifactUri(source, runId));
+        let runId = bounded(p, "run_id", columnLimits.runId) || undefined;
+        const modelId = p.optionalString("model_id") || undefined;
+        // As MLflow: a `models:/m-…` source is stored where the logged model's files are, and the
+        // version's run is the model's source run unless the request names one.
+        const sourceModelId = LOGGED_MODEL_SOURCE.exec(source)?.[1];
+        const lookup = sourceModelId ?? modelId;
+        const loggedModel = models && lookup ? await models.getLoggedModel(lookup) : undefined;
+        const storageLocation = sourceModelId ? loggedModel?.artifactUri : undefined;
+        runId = runId ?? (loggedModel?.sourceRunId || undefined);
+        const allowedRoot =
+          modelId && loggedModel && isLocalUri(source) ? loggedModel.artifactUri : await runArtifactUri(source, runId);
+        validateModelVersionSource(source, allowedRoot);
         const tags = p.tags("tags");
         tags.forEach(validateVersionTag);
         const version = await store.createModelVersion({
@@ -203,7 +229,9 @@ export function registryEndpoints(store: RegistryStore, runs: Pick<TrackingStore
           runLink: bounded(p, "run_link", columnLimits.runLink) || undefined,
           description: description(p),
           tags,
+          storageLocation,
         });
+        if (modelId && models) await models.addModelVersionToTag(modelId, name, version.version);
         return { model_version: modelVersionJson(version) };
       },
     },

@@ -84,9 +84,9 @@ export class Params {
     return value;
   }
 
-  /** A field as parsed JSON, for free-form values (google.protobuf.Value, string maps). */
-  rawValue(name: string): unknown {
-    return this.data[name];
+  /** The value as sent, for fields with their own decoding rules. */
+  value(name: string): unknown {
+    return this.raw(name);
   }
 
   has(name: string): boolean {

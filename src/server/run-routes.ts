@@ -22,13 +22,19 @@ import type { Params } from "./request.ts";
 
 const runStatuses: readonly RunStatus[] = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
 
-/** One metric point as log-metric takes it and log-batch lists it; the step defaults to 0. */
+/**
+ * One metric point as log-metric takes it and log-batch lists it; the step defaults to 0. MLflow 3
+ * may link it to a logged model and the dataset it was computed on.
+ */
 function readMetric(p: Params): Metric {
   return {
     key: p.string("key"),
     value: p.double("value"),
     timestamp: p.int("timestamp"),
     step: p.optionalInt("step") ?? 0,
+    modelId: p.optionalString("model_id") || undefined,
+    datasetName: p.optionalString("dataset_name") || undefined,
+    datasetDigest: p.optionalString("dataset_digest") || undefined,
   };
 }
 

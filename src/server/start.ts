@@ -20,6 +20,7 @@ import { mountOtlpRoutes } from "./otlp-routes.ts";
 import { traceArtifactReader } from "./trace-artifacts.ts";
 import { mountTraceRoutes } from "./trace-route-kit.ts";
 import { traceRoutes } from "./trace-routes.ts";
+import { loggedModelRoutes } from "./logged-model-routes.ts";
 
 export interface StartedServer {
   port: number;
@@ -33,7 +34,7 @@ const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
 export async function startServer(config: ServerConfig): Promise<StartedServer> {
   // Read before the database opens, so a bad tokens file fails fast and changes nothing.
   const auth = loadAuthOptions(config.auth);
-  const { tracking: store, registry, db } = await openStores({
+  const { tracking: store, registry, models, db } = await openStores({
     database: config.database,
     defaultArtifactRoot: config.defaultArtifactRoot,
     migrate: config.databaseMigrate,
@@ -54,16 +55,18 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     getModelVersionDownloadUri: (name, version) => registry.getModelVersionDownloadUri(name, version),
   });
   const resolver = { artifactsDestination: config.artifactsDestination, s3EndpointUri: config.s3EndpointUri };
+  const loggedModels = loggedModelRoutes({ models, config });
   const app = createApp({
     store,
     metrics: new FmlMetrics(),
     requestLog: { format: config.logFormat, enabled: config.logLevel === "debug" || config.logLevel === "info" },
     auth,
-    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry, store)],
+    endpoints: [...artifacts.endpoints, ...registryEndpoints(registry, store, models), ...loggedModels.endpoints],
     extend: (app) => {
       artifacts.mount(app);
       mountTraceRoutes(app, traceRoutes({ db, readTraceArtifact: traceArtifactReader(resolver) }));
       mountOtlpRoutes(app, new SpanStore(db));
+      loggedModels.mount(app);
       mountUi(app);
     },
   });

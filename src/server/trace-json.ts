@@ -142,7 +142,7 @@ export function pyValueJson(value: unknown): string {
 function stringMap(p: Params, name: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!p.has(name)) return out;
-  const raw = p.rawValue(name);
+  const raw = p.value(name);
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidParameter(`Invalid value for parameter '${name}': expected an object of strings.`);
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== "string") throw invalidParameter(`Invalid value for '${name}.${k}': expected a string.`);
@@ -168,15 +168,15 @@ function sourceType(value: unknown): string {
 export function assessmentValue(p: Params): { type: AssessmentType; value: string; error: string | null } {
   if (p.has("feedback")) {
     const feedback = p.object("feedback");
-    const error = feedback.has("error") ? JSON.stringify(feedback.object("error") && feedback.rawValue("error")) : null;
-    return { type: "feedback", value: pyValueJson(feedback.rawValue("value")), error };
+    const error = feedback.has("error") ? JSON.stringify(feedback.object("error") && feedback.value("error")) : null;
+    return { type: "feedback", value: pyValueJson(feedback.value("value")), error };
   }
   if (p.has("expectation")) {
     const expectation = p.object("expectation");
     if (expectation.has("serialized_value")) {
       return { type: "expectation", value: expectation.object("serialized_value").string("value"), error: null };
     }
-    return { type: "expectation", value: pyValueJson(expectation.rawValue("value")), error: null };
+    return { type: "expectation", value: pyValueJson(expectation.value("value")), error: null };
   }
   if (p.has("issue")) {
     const issue = p.object("issue");
@@ -204,7 +204,7 @@ export function parseNewAssessment(p: Params, now: number): NewAssessment {
     error,
     createdTimestamp: createdMs,
     lastUpdatedTimestamp: updated ? parseTimestamp(updated, "last_update_time") : createdMs,
-    sourceType: sourceType(source?.rawValue("source_type")),
+    sourceType: sourceType(source?.value("source_type")),
     sourceId: optional("source_id", LIMITS.sourceId),
     runId: runId === null ? null : checkLength("metadata.mlflow.assessment.sourceRunId", runId, LIMITS.runId),
     spanId: optional("span_id", LIMITS.spanId),

@@ -42,7 +42,7 @@ const STATES = ["STATE_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"] as const;
 const PARTIAL_WAIT_MS = 3000;
 
 function traceState(p: Params): string {
-  const value = p.rawValue("state");
+  const value = p.value("state");
   if (value === undefined || value === null || value === "") return "STATE_UNSPECIFIED";
   if (typeof value === "number" && STATES[value]) return STATES[value];
   if (typeof value === "string" && (STATES as readonly string[]).includes(value)) return value;

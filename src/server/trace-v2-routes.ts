@@ -22,7 +22,7 @@ function pairs(p: Params, name: string): Map<string, string> {
 }
 
 function v2Status(p: Params): string {
-  const value = p.rawValue("status");
+  const value = p.value("status");
   const name = typeof value === "number" ? V2_STATUSES[value] : typeof value === "string" ? value : undefined;
   const state = name === undefined ? undefined : V3_STATE[name];
   if (!state) throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter 'status' supplied. Hint: Value must be one of [${V2_STATUSES.join(", ")}].`);

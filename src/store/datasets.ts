@@ -7,12 +7,19 @@ import { chunks, DATASET_CONTEXT_TAG, INSERT_CHUNK, inputTagColumns, lastWins, n
 import type { Database } from "./db/database.ts";
 import { bulkRows, list, sql } from "./db/sql.ts";
 import { decodeDatasetSummary, integer, text } from "./rows.ts";
+import { logModelInputs } from "./run-models.ts";
 import { activeRun } from "./runs.ts";
 import type { DatasetInput, DatasetSummary } from "./types.ts";
 
-export async function logInputs(db: Database, runId: string, inputs: readonly DatasetInput[]): Promise<void> {
+export async function logInputs(
+  db: Database,
+  runId: string,
+  inputs: readonly DatasetInput[],
+  modelIds: readonly string[] = [],
+): Promise<void> {
   await db.transaction(async (tx) => {
     await activeRun(tx, runId);
+    await logModelInputs(tx, runId, modelIds);
     const [run] = await tx.all(sql`SELECT experiment_id FROM runs WHERE run_uuid = ${runId}`);
     const experimentId = integer(run ?? {}, "runs", "experiment_id");
     for (const input of inputs) {

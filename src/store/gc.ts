@@ -36,9 +36,18 @@ export interface GcExperiment {
   name: string;
 }
 
+/** A logged model in the deleted lifecycle stage (MLflow 3). */
+export interface GcLoggedModel {
+  modelId: string;
+  experimentId: string;
+  artifactLocation: string;
+}
+
 export interface GcPlan {
   runs: GcRun[];
   experiments: GcExperiment[];
+  /** Deleted logged models; only when gc is not limited to named runs or experiments, as mlflow gc. */
+  loggedModels: GcLoggedModel[];
 }
 
 /**
@@ -150,7 +159,21 @@ export async function planGc(db: Database, selection: GcSelection): Promise<GcPl
     runs.push(...(await db.all(sql`SELECT ${columns} FROM runs WHERE experiment_id IN ${list(ids)}`)).map(decodeRunRow));
   }
   const unique = new Map(runs.map((r) => [r.runId, r]));
+  const loggedModels = limited
+    ? []
+    : (
+        await db.all(sql`
+          SELECT model_id, experiment_id, artifact_location, last_updated_timestamp_ms FROM logged_models
+          WHERE lifecycle_stage = 'deleted' ORDER BY model_id`)
+      )
+        .filter((r) => oldEnough(integer(r, "logged_models", "last_updated_timestamp_ms")))
+        .map((r) => ({
+          modelId: text(r, "logged_models", "model_id"),
+          experimentId: String(integer(r, "logged_models", "experiment_id")),
+          artifactLocation: text(r, "logged_models", "artifact_location"),
+        }));
   return {
+    loggedModels,
     runs: [...unique.values()].map(toRun).sort((a, b) => a.experimentId.localeCompare(b.experimentId) || a.runId.localeCompare(b.runId)),
     experiments: experiments.map(({ experimentId, name }) => ({ experimentId, name })),
   };
@@ -177,6 +200,18 @@ export async function hardDeleteRun(db: Database, runId: string): Promise<void> 
           WHERE (destination_type = 'RUN' AND destination_id = ${runId})
              OR (source_type = 'RUN_OUTPUT' AND source_id = ${runId})`,
       sql`DELETE FROM runs WHERE run_uuid = ${runId}`,
+    ]),
+  );
+}
+
+/** Removes one logged model with its params, tags and metrics (MLflow's cascade, written out). */
+export async function hardDeleteLoggedModel(db: Database, modelId: string): Promise<void> {
+  await db.transaction((tx) =>
+    runAll(tx, [
+      sql`DELETE FROM logged_model_metrics WHERE model_id = ${modelId}`,
+      sql`DELETE FROM logged_model_params WHERE model_id = ${modelId}`,
+      sql`DELETE FROM logged_model_tags WHERE model_id = ${modelId}`,
+      sql`DELETE FROM logged_models WHERE model_id = ${modelId}`,
     ]),
   );
 }

@@ -9,6 +9,8 @@ import { chunks, INSERT_CHUNK, keyValueColumns, metricColumns } from "./common.t
 import type { Database } from "./db/database.ts";
 import { bulkRows, list, sql } from "./db/sql.ts";
 import { decodeParam } from "./rows.ts";
+import type { ModelMetricInput } from "./logged-model-types.ts";
+import { logModelMetrics } from "./run-models.ts";
 import { activeRun, upsertRunTags } from "./runs.ts";
 import type { LogBatch, Metric, Tag } from "./types.ts";
 
@@ -40,8 +42,13 @@ export async function logBatch(db: Database, runId: string, batch: LogBatch): Pr
     await activeRun(tx, runId);
     if (batch.params.length > 0) await insertParams(tx, runId, batch.params);
     if (batch.metrics.length > 0) await insertMetrics(tx, runId, batch.metrics);
+    await logModelMetrics(tx, runId, modelMetrics(batch.metrics));
     if (batch.tags.length > 0) await upsertRunTags(tx, runId, batch.tags);
   });
+}
+
+function modelMetrics(metrics: readonly Metric[]): ModelMetricInput[] {
+  return metrics.flatMap((m) => (m.modelId ? [{ ...m, modelId: m.modelId }] : []));
 }
 
 /** Params are write-once: the same value again is a no-op, a different one fails the batch. */

@@ -34,7 +34,7 @@ export async function createModelVersion(db: Database, input: CreateModelVersion
       SELECT MAX(version) AS max_version FROM model_versions
       WHERE workspace = ${WORKSPACE} AND name = ${input.name}`);
     const version = (optionalInteger(max ?? {}, "model_versions", "max_version") ?? 0) + 1;
-    const storageLocation = await storageLocationOf(tx, input.source);
+    const storageLocation = input.storageLocation ?? (await storageLocationOf(tx, input.source));
     const now = Date.now();
     await tx.run(sql`
       INSERT INTO model_versions (name, version, creation_time, last_updated_time, description,

@@ -8,6 +8,7 @@ import { log } from "../log.ts";
 import type { Database } from "./db/database.ts";
 import { openDatabase } from "./db/open.ts";
 import { ensureFmlIndexes } from "./schema/fml-indexes.ts";
+import { SqlLoggedModelStore } from "./logged-models.ts";
 import { SqlRegistryStore } from "./registry-store.ts";
 import { SqlTrackingStore } from "./tracking-store.ts";
 
@@ -27,6 +28,7 @@ export interface Stores {
   registry: SqlRegistryStore;
   /** The database itself, for the stores that take it directly (traces, spans, assessments). */
   db: Database;
+  models: SqlLoggedModelStore;
 }
 
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
@@ -48,5 +50,6 @@ export async function openStores(options: OpenStoreOptions): Promise<Stores> {
   const db = options.wrapDatabase?.(opened) ?? opened;
   const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   await tracking.ensureDefaultExperiment();
-  return { tracking, registry: new SqlRegistryStore(db), db };
+  const models = new SqlLoggedModelStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
+  return { tracking, registry: new SqlRegistryStore(db), models, db };
 }

@@ -55,6 +55,8 @@ export interface CreateModelVersion {
   runLink?: string;
   description?: string;
   tags: Tag[];
+  /** Where the files are when that is not `source` (a logged model's artifact location). */
+  storageLocation?: string;
 }
 
 export interface RegistrySearch {

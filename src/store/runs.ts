@@ -20,6 +20,7 @@ import {
   decodeTag,
   text,
 } from "./rows.ts";
+import { modelOutputsOf, runModelLinks } from "./run-models.ts";
 import { generateRunName } from "./run-names.ts";
 import { searchRunIds } from "./search-runs.ts";
 import type { CreateRun, DatasetInput, LifecycleStage, Page, Run, RunInfo, SearchRuns, Tag, UpdateRun } from "./types.ts";
@@ -59,9 +60,10 @@ export async function createRun(db: Database, input: CreateRun): Promise<Run> {
 }
 
 export async function getRun(db: Database, runId: string): Promise<Run> {
-  const [run] = await loadRuns(db, [runId]);
+  const [[run], links] = await Promise.all([loadRuns(db, [runId]), runModelLinks(db, runId)]);
   if (!run) throw notFound(`Run with id=${runId} not found`);
-  return run;
+  // Only runs/get shows models (MLflow's runs/search shows dataset inputs alone).
+  return { ...run, modelInputs: links.modelInputs, modelOutputs: links.modelOutputs };
 }
 
 /** Loads complete runs (info, latest metrics, params, tags, dataset inputs) in the given order. */
@@ -223,7 +225,9 @@ export async function searchRuns(db: Database, query: SearchRuns): Promise<Page<
     limit: query.maxResults,
     offset: query.offset,
   });
-  const runs = await loadRuns(db, runIds);
+  const [loaded, outputs] = await Promise.all([loadRuns(db, runIds), modelOutputsOf(db, runIds)]);
+  // MLflow's runs/search shows the models a run produced, but not the ones it used.
+  const runs = loaded.map((run) => ({ ...run, modelOutputs: outputs.get(run.info.runId) ?? [] }));
   // MLflow emits a token whenever the page is full, without looking ahead.
   return runs.length === query.maxResults && query.maxResults > 0
     ? { items: runs, nextOffset: query.offset + query.maxResults }

@@ -157,8 +157,8 @@ export class SqlTrackingStore implements TrackingStore {
     return logBatch(this.db, runId, batch);
   }
 
-  logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
-    return logInputs(this.db, runId, inputs);
+  logInputs(runId: string, inputs: DatasetInput[], modelIds: string[] = []): Promise<void> {
+    return logInputs(this.db, runId, inputs, modelIds);
   }
 
   searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]> {

@@ -40,6 +40,10 @@ export interface Metric {
   value: number;
   timestamp: number;
   step: number;
+  /** MLflow 3: a metric of a logged model (and of the dataset it was computed on); written twice. */
+  modelId?: string;
+  datasetName?: string;
+  datasetDigest?: string;
 }
 
 export interface Dataset {
@@ -62,6 +66,9 @@ export interface Run {
   params: Tag[];
   tags: Tag[];
   datasetInputs: DatasetInput[];
+  /** Logged models the run used and produced (runs/get only). */
+  modelInputs?: { modelId: string }[];
+  modelOutputs?: { modelId: string; step: number }[];
 }
 
 export interface Page<T> {
@@ -168,7 +175,8 @@ export interface TrackingStore {
   streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>>;
   searchRuns(query: SearchRuns): Promise<Page<Run>>;
   /** Links datasets to a run; a dataset is reused within its experiment by (name, digest). */
-  logInputs(runId: string, inputs: DatasetInput[]): Promise<void>;
+  /** Datasets and (MLflow 3) logged models as inputs of a run. */
+  logInputs(runId: string, inputs: DatasetInput[], modelIds?: string[]): Promise<void>;
   searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]>;
   /** Each run's full history of one metric, runs in id order, capped at `maxResults` in total. */
   getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<MetricWithRunId[]>;

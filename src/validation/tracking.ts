@@ -96,6 +96,13 @@ export function validateMetric(metric: Metric): void {
         "Step must be a valid long (64-bit integer).",
     );
   }
+  // MLflow 3 model metrics land in logged_model_metrics, whose dataset columns are this wide.
+  if (metric.datasetName !== undefined && metric.datasetName.length > datasetLimits.name) {
+    throw invalidParameter(`Dataset name exceeds the maximum length of ${datasetLimits.name}`);
+  }
+  if (metric.datasetDigest !== undefined && metric.datasetDigest.length > datasetLimits.digest) {
+    throw invalidParameter(`Dataset digest exceeds the maximum length of ${datasetLimits.digest}`);
+  }
 }
 
 export function validateBatch(batch: LogBatch): void {

@@ -210,7 +210,7 @@ function sortHistory(history: readonly ExpectedMetric[]): ExpectedMetric[] {
   });
 }
 
-class Mismatches {
+export class Mismatches {
   readonly list: string[] = [];
   check(where: string, expected: unknown, got: unknown): void {
     if (!same(expected, got)) this.list.push(`${where}: expected ${show(expected)}, got ${show(got)}`);
@@ -220,7 +220,7 @@ class Mismatches {
   }
 }
 
-async function call<T>(
+export async function call<T>(
   fml: FmlServer,
   out: Mismatches,
   method: string,

@@ -192,6 +192,59 @@ for (const backend of await backends()) {
   });
 }
 
+for (const backend of await backends()) {
+  describe(`fml gc of MLflow 3 logged models on ${backend}`, () => {
+    test("deleted logged models go with their params, tags, metrics and files; active ones stay", async () => {
+      const fml = await startFml({ backend: backend as Backend });
+      try {
+        const exp = (await fml.api<{ experiment_id: string }>("POST", "experiments/create", { name: "models" })).body.experiment_id;
+        const runId = (await fml.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", { experiment_id: exp })).body.run.info
+          .run_id;
+        const model = async (name: string): Promise<string> => {
+          const r = await fml.api<{ model: { info: { model_id: string } } }>("POST", "logged-models", {
+            experiment_id: exp,
+            name,
+            params: [{ key: "p", value: "1" }],
+            tags: [{ key: "t", value: "1" }],
+          });
+          const id = r.body.model.info.model_id;
+          await fml.api("POST", "runs/log-metric", { run_id: runId, key: "acc", value: 1, timestamp: 1, model_id: id });
+          const put = await fetch(`${fml.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${id}/artifacts/MLmodel`, {
+            method: "PUT",
+            body: name,
+          });
+          expect(put.status).toBe(200);
+          return id;
+        };
+        const kept = await model("kept");
+        const gone = await model("gone");
+        expect((await fml.api("DELETE", `logged-models/${gone}`)).status).toBe(200);
+        expect(await fml.kill("SIGTERM")).toBe(0);
+        const modelDir = (id: string) => join(fml.dir, "mlartifacts", exp, "models", id);
+
+        const dry = gc(fml, "--dry-run");
+        expect(dry.out).toContain(`would remove logged model ${gone} (experiment ${exp})`);
+        expect(dry.out).not.toContain(kept);
+        expect(existsSync(modelDir(gone))).toBe(true);
+        // Deleted moments ago: --older-than 1d keeps it.
+        expect(gc(fml, "--older-than", "1d").out).toBe("");
+
+        const result = gc(fml);
+        expect(result.code).toBe(0);
+        expect(result.out).toContain(`Logged model with ID ${gone} has been permanently deleted.`);
+        for (const table of ["logged_models", "logged_model_params", "logged_model_tags", "logged_model_metrics"]) {
+          const rows = await query(fml.databaseUri, `SELECT model_id FROM ${table}`);
+          expect({ table, ids: rows.map((r) => r.model_id) }).toEqual({ table, ids: [kept] });
+        }
+        expect(existsSync(modelDir(gone))).toBe(false);
+        expect(existsSync(join(modelDir(kept), "artifacts", "MLmodel"))).toBe(true);
+      } finally {
+        await fml.stop();
+      }
+    }, 60_000);
+  });
+}
+
 describe("fml gc when artifacts cannot be removed", () => {
   test("an unreachable store keeps that run (exit 1) while gc goes on; an unsupported scheme does not block", async () => {
     const fml = await startFml();

@@ -24,6 +24,7 @@ import {
   trackingMismatches,
   type ExpectedContents,
 } from "../helpers/manifest-check.ts";
+import { loggedModelMismatches } from "../helpers/logged-model-check.ts";
 import { traceMismatches, type ExpectedTraces } from "../helpers/manifest-traces.ts";
 import { backends, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
 
@@ -115,6 +116,17 @@ describeWithFixtures("real MLflow databases", () => {
           async () => {
             const mismatches = await timed(`  registry check ${version} [${backend}]`, () =>
               registryMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+
+        test(
+          "MLflow 3 logged models: fields, params, tags, model metrics, artifacts and search order",
+          async () => {
+            const mismatches = await timed(`  logged-model check ${version} [${backend}]`, () =>
+              loggedModelMismatches(served.fml, expected),
             );
             expect(mismatches).toEqual([]);
           },

@@ -25,6 +25,7 @@ import {
   trackingMismatches,
   type ExpectedContents,
 } from "../helpers/manifest-check.ts";
+import { loggedModelMismatches } from "../helpers/logged-model-check.ts";
 import { traceMismatches, type ExpectedTraces } from "../helpers/manifest-traces.ts";
 import { repoRoot, startFml, type FmlServer } from "../helpers/server.ts";
 
@@ -43,11 +44,12 @@ async function fmlImport(...args: string[]): Promise<{ code: number; stdout: str
   return { code, stdout, stderr };
 }
 
-/** Tracking, registry and (where the fixture has them) traces, as the manifest lists them. */
+/** Tracking, registry, logged models and traces (without their files), as the manifest lists them. */
 async function mismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
   return [
     ...(await trackingMismatches(fml, expected)),
     ...(await registryMismatches(fml, expected)),
+    ...(await loggedModelMismatches(fml, expected, { artifacts: false })),
     // The import copies databases, not artifacts: spans kept as traces.json are not there.
     ...(await traceMismatches(fml, expected as unknown as ExpectedTraces, { artifactSpans: false })),
   ];

@@ -15,6 +15,9 @@ const indexes = {
     'CREATE INDEX IF NOT EXISTS fml_params_key_value ON params ("key", value, run_uuid)',
     // search-runs ordered by one metric: walk its values in order and stop after the page.
     'CREATE INDEX IF NOT EXISTS fml_latest_metrics_key_value ON latest_metrics ("key", is_nan, value, run_uuid)',
+    // logged-models/search by a metric: each model's latest value read from the index alone.
+    "CREATE INDEX IF NOT EXISTS fml_logged_model_metrics_latest ON logged_model_metrics " +
+      "(model_id, metric_name, metric_timestamp_ms DESC, metric_step DESC, metric_value)",
   ],
   postgresql: [
     "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC NULLS LAST, run_uuid)",
@@ -23,6 +26,10 @@ const indexes = {
     'CREATE INDEX IF NOT EXISTS fml_params_key_value_c ON params ("key", value COLLATE "C", run_uuid)',
     "DROP INDEX IF EXISTS fml_params_key_value",
     'CREATE INDEX IF NOT EXISTS fml_latest_metrics_key_value ON latest_metrics ("key", is_nan, value, run_uuid)',
+    // logged-models/search by a metric: one pass over that metric's rows, already in the order
+    // DISTINCT ON wants, read from the index alone.
+    "CREATE INDEX IF NOT EXISTS fml_logged_model_metrics_name ON logged_model_metrics " +
+      "(metric_name, model_id, metric_timestamp_ms DESC, metric_step DESC, metric_value)",
   ],
 } as const;
 
