@@ -42,7 +42,20 @@ export const IMPORTED_TABLES = [
   "model_versions",
   "model_version_tags",
   "registered_model_aliases",
+  "trace_info",
+  "trace_tags",
+  "trace_request_metadata",
+  "trace_metrics",
+  "spans",
+  "span_metrics",
+  "assessments",
+  "entity_associations",
 ] as const;
+
+/** Nanosecond span times exceed 2^53: they travel as text, never as a JavaScript number. */
+const EXACT_INTEGERS: Record<string, ReadonlySet<string>> = {
+  spans: new Set(["start_time_unix_nano", "end_time_unix_nano"]),
+};
 
 /** Tables whose rows are schema bookkeeping rather than user data, and that fml never imports. */
 const NOT_DATA = new Set(["alembic_version"]);
@@ -77,7 +90,7 @@ export interface TableReport {
 
 export interface ImportReport {
   tables: TableReport[];
-  /** Non-empty input tables fml does not import (traces, prompts, ...), with row counts. */
+  /** Non-empty input tables fml does not import (prompts, ...), with row counts. */
   notImported: { table: string; rows: number }[];
 }
 
@@ -342,7 +355,7 @@ async function copyAll(
       report.before -= await db.run(sql`DELETE FROM experiment_tags WHERE experiment_id = 0`);
     }
     options.progress?.(copied, total, plan.table);
-    for await (const rows of snapshot.chunks(plan.table, plan.columns, READ_CHUNK)) {
+    for await (const rows of snapshot.chunks(plan.table, plan.columns, READ_CHUNK, EXACT_INTEGERS[plan.table])) {
       try {
         report.written += await db.transaction((tx) => insertRows(tx, plan, rows));
       } catch (error) {

@@ -52,8 +52,11 @@ function toColumns(rows: readonly Row[]): Column[] {
 export interface SourceSnapshot {
   columns(table: string): Promise<Column[]>;
   count(table: string): Promise<number>;
-  /** The table's rows in chunks of `size`, without holding them all in memory. */
-  chunks(table: string, columns: readonly string[], size: number): AsyncIterable<Row[]>;
+  /**
+   * The table's rows in chunks of `size`, without holding them all in memory. Columns in
+   * `asText` are read as their text, for integers a JavaScript number would round.
+   */
+  chunks(table: string, columns: readonly string[], size: number, asText?: ReadonlySet<string>): AsyncIterable<Row[]>;
 }
 
 export interface ImportSource {
@@ -67,8 +70,8 @@ export interface ImportSource {
   close(): Promise<void>;
 }
 
-function selectList(columns: readonly string[]): Sql {
-  return raw(columns.map((c) => `"${c}"`).join(", "));
+function selectList(columns: readonly string[], asText: ReadonlySet<string> = new Set()): Sql {
+  return raw(columns.map((c) => (asText.has(c) ? `CAST("${c}" AS TEXT) AS "${c}"` : `"${c}"`)).join(", "));
 }
 
 /** Any database's snapshot: the drivers stream (SQLite's statement, PostgreSQL's cursor). */
@@ -80,8 +83,8 @@ function sourceSnapshot(reader: Reader): SourceSnapshot {
     async count(table) {
       return Number((await reader.all(sql`SELECT COUNT(*) AS n FROM ${identifier(table)}`))[0]?.n ?? 0);
     },
-    chunks(table, columns, size) {
-      return reader.iterate(sql`SELECT ${selectList(columns)} FROM ${identifier(table)}`, size);
+    chunks(table, columns, size, asText) {
+      return reader.iterate(sql`SELECT ${selectList(columns, asText)} FROM ${identifier(table)}`, size);
     },
   };
 }

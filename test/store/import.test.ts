@@ -6,6 +6,8 @@
  */
 
 import { describe, expect, test } from "bun:test";
+import { Database as SqliteFile } from "bun:sqlite";
+import postgres from "postgres";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -24,6 +26,7 @@ import {
   type ExpectedContents,
 } from "../helpers/manifest-check.ts";
 import { loggedModelMismatches } from "../helpers/logged-model-check.ts";
+import { traceMismatches, type ExpectedTraces } from "../helpers/manifest-traces.ts";
 import { repoRoot, startFml, type FmlServer } from "../helpers/server.ts";
 
 const TIMEOUT = 120_000;
@@ -41,13 +44,36 @@ async function fmlImport(...args: string[]): Promise<{ code: number; stdout: str
   return { code, stdout, stderr };
 }
 
-/** Tracking, registry and logged models (without their files), as the manifest lists them. */
+/** Tracking, registry, logged models and traces (without their files), as the manifest lists them. */
 async function mismatches(fml: FmlServer, expected: ExpectedContents): Promise<string[]> {
   return [
     ...(await trackingMismatches(fml, expected)),
     ...(await registryMismatches(fml, expected)),
     ...(await loggedModelMismatches(fml, expected, { artifacts: false })),
+    // The import copies databases, not artifacts: spans kept as traces.json are not there.
+    ...(await traceMismatches(fml, expected as unknown as ExpectedTraces, { artifactSpans: false })),
   ];
+}
+
+/** Every span's nanosecond times as text, in one order: they must survive the copy digit for digit. */
+const SPAN_TIMES = `SELECT trace_id || ' ' || span_id || ' ' || CAST(start_time_unix_nano AS TEXT) || ' ' ||
+  COALESCE(CAST(end_time_unix_nano AS TEXT), '-') AS t FROM spans ORDER BY trace_id, span_id`;
+
+async function spanTimes(uri: { sqlitePath?: string; postgresUrl?: string }): Promise<string[]> {
+  if (uri.sqlitePath) {
+    const db = new SqliteFile(uri.sqlitePath, { readonly: true });
+    try {
+      return (db.prepare(SPAN_TIMES).all() as { t: string }[]).map((r) => r.t);
+    } finally {
+      db.close();
+    }
+  }
+  const sql = postgres(uri.postgresUrl ?? "", { max: 1, onnotice: () => {} });
+  try {
+    return (await sql.unsafe(SPAN_TIMES.replace("ORDER BY trace_id, span_id", 'ORDER BY trace_id COLLATE "C", span_id COLLATE "C"'))).map((r) => String(r.t));
+  } finally {
+    await sql.end();
+  }
 }
 
 const sha256 = (path: string): string => new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
@@ -71,6 +97,11 @@ if (!withPostgres && process.env.CI) throw new Error("PostgreSQL is required in 
           expect({ code: result.code, stderr: result.code ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
           expect(result.stdout).toContain("row counts check out");
           expect(sha256(input.path)).toBe(before);
+          if (readManifest(version).features?.traces) {
+            const times = await spanTimes({ sqlitePath: input.path });
+            expect(times.length).toBeGreaterThan(0);
+            expect(await spanTimes({ postgresUrl: output.url })).toEqual(times);
+          }
 
           const fml = await startFml({ backend: "postgresql", databaseUri: output.url });
           try {
@@ -129,6 +160,9 @@ if (!withPostgres && process.env.CI) throw new Error("PostgreSQL is required in 
       try {
         const result = await fmlImport("--input-database-uri", input.url, "--output-database-uri", `sqlite:///${target}`);
         expect({ code: result.code, stderr: result.code ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
+        if (readManifest(newest).features?.traces) {
+          expect(await spanTimes({ sqlitePath: target })).toEqual(await spanTimes({ postgresUrl: input.url }));
+        }
         const fml = await startFml({ databaseUri: `sqlite:///${target}` });
         try {
           expect(await mismatches(fml, expectedContents(readManifest(newest), "postgresql"))).toEqual([]);
