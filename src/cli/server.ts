@@ -8,7 +8,7 @@ import type { Flags } from "../config.ts";
 import { log, setLogFormat, setLogLevel } from "../log.ts";
 import { resolveServerConfig } from "../server-config.ts";
 import { serverSettings, type Setting } from "../server-settings.ts";
-import { startServer } from "../server/start.ts";
+import { startServer, type StartedServer } from "../server/start.ts";
 import { flagSpellings, rejectUnknownFlags } from "./flags.ts";
 
 function argFor(setting: Setting): ArgDef {
@@ -57,12 +57,13 @@ export const serverCommand = defineCommand({
     setLogLevel(config.logLevel);
     setLogFormat(config.logFormat);
     for (const notice of config.notices) log[notice.level](notice.message);
-    const running = await startServer(config);
-    let signalled = false;
-    const stop = (signal: string): void => {
-      if (signalled) return;
-      signalled = true;
-      log.info(`${signal} received: finishing in-flight requests`);
+    // Handlers first: a SIGTERM that arrives while the schema is upgraded waits for start-up to
+    // finish, then stops the server like any other.
+    let running: StartedServer | undefined;
+    let signalled: string | undefined;
+    const stop = (): void => {
+      if (!running || !signalled) return;
+      log.info(`${signalled} received: finishing in-flight requests`);
       setTimeout(() => {
         log.warn(`shutdown did not finish within ${config.shutdownTimeoutMs} ms: exiting anyway`);
         process.exit(1);
@@ -78,9 +79,21 @@ export const serverCommand = defineCommand({
         },
       );
     };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    const onSignal = (signal: string) => () => {
+      if (signalled && !running) {
+        log.warn(`${signal} received again during start-up: exiting now`);
+        process.exit(1);
+      }
+      if (signalled) return;
+      signalled = signal;
+      if (!running) log.info(`${signal} received during start-up: stopping once started (send it again to exit now)`);
+      stop();
+    };
+    process.on("SIGTERM", onSignal("SIGTERM"));
+    process.on("SIGINT", onSignal("SIGINT"));
     // Logs go to stderr only (journald, docker logs): there is no file to reopen.
     process.on("SIGHUP", () => log.info("SIGHUP received: logs go to stderr, nothing to reopen"));
+    running = await startServer(config);
+    stop();
   },
 });

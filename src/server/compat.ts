@@ -51,7 +51,9 @@ export function compatibilityLayer(config: Pick<ServerConfig, "staticPrefix" | "
         );
       }
       url.pathname = url.pathname.slice(prefix.length);
-      forward = new Request(url, request);
+      // Not `new Request(url, request)`: that reads request.signal, which Deno warns about per request.
+      const body = request.method === "GET" || request.method === "HEAD" ? null : request.body;
+      forward = new Request(url, { method: request.method, headers: request.headers, body, duplex: "half" } as RequestInit);
     }
     if (config.artifactsOnly && !ARTIFACT_PROXY.test(url.pathname) && !PROBES.has(url.pathname)) {
       return artifactsOnlyRefusal(url.pathname);
