@@ -70,8 +70,9 @@ export function parseBoolean(name: string, value: string | boolean | undefined, 
   if (value === undefined) return fallback;
   if (typeof value === "boolean") return value;
   const v = value.toLowerCase();
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off"].includes(v)) return false;
+  // click's spellings too, so MLFLOW_SERVE_ARTIFACTS means what it meant to MLflow.
+  if (["1", "true", "t", "yes", "y", "on"].includes(v)) return true;
+  if (["0", "false", "f", "no", "n", "off"].includes(v)) return false;
   throw new ConfigError(`${name} must be true or false, got '${value}'`);
 }
 

@@ -52,6 +52,9 @@ export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, he
     if (typed === arg && takesValue.has(typed)) i++;
     if (arg.startsWith("--")) {
       if (!long.has(typed.slice(2))) throw new UsageError(`unknown flag '${typed}' (see ${help})`);
+    } else if (typed.length > 2 && takesValue.has(typed.slice(0, 2))) {
+      // `-p5000`: a short flag with its value attached, as click (MLflow's CLI) accepts.
+      continue;
     } else if (typed.length > 2) {
       const suggestion = long.has(typed.slice(1)) ? `; did you mean '-${typed}'?` : "";
       throw new UsageError(`unknown flag '${typed}': long flags take two dashes${suggestion} (see ${help})`);
@@ -71,11 +74,17 @@ export function flagSpellings(rawArgs: readonly string[], args: ArgsDef): Record
     }
   }
   const spelled: Record<string, string> = {};
-  for (const arg of rawArgs) {
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i] as string;
     if (arg === "--") break;
-    const match = /^--?([^=]+)/.exec(arg);
-    const name = match && byName.get(match[1] as string);
-    if (name) spelled[name] = arg.split("=")[0] as string;
+    if (!arg.startsWith("-")) continue;
+    // `--name[=value]`, or `-x[value]` (a short flag, its value possibly attached)
+    const typed = arg.startsWith("--") ? (arg.split("=")[0] as string) : arg.slice(0, 2);
+    const name = byName.get(typed.replace(/^--?/, ""));
+    if (!name) continue;
+    spelled[name] = typed;
+    // The next word is this flag's value (`--gunicorn-opts "-w 4"`), not a flag.
+    if (args[name]?.type === "string" && typed === arg) i++;
   }
   return spelled;
 }

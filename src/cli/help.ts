@@ -74,17 +74,20 @@ export async function renderHelp(command: CommandDef, parent: CommandDef | undef
 
   const indent = "  ";
   const rows = (entries: [string, string][]): void => {
-    const column = Math.min(FLAG_COLUMN, Math.max(...entries.map(([left]) => left.length)));
+    const widest = Math.min(FLAG_COLUMN, Math.max(...entries.map(([left]) => left.length)));
+    // On a narrow terminal descriptions go under their flag, indented a little.
+    const column = width - indent.length - widest - 2 < 44 ? 4 : widest;
     for (const [left, right] of entries) {
-      const room = width - indent.length - column - 2;
-      const text = wrap(right, Math.max(20, room));
+      const text = wrap(right, width - indent.length - column - 2);
       const pad = `${indent}${" ".repeat(column + 2)}`;
       if (left.length <= column) {
         const [first = "", ...rest] = text;
         lines.push(`${indent}${paint(36, left)}${" ".repeat(column - left.length + 2)}${first}`.trimEnd());
         for (const more of rest) lines.push(`${pad}${more}`);
       } else {
-        lines.push(`${indent}${paint(36, left)}`);
+        // Spellings too long for one line go one per line.
+        const spellingLines = left.length > width - indent.length ? left.split(", ").map((part, i, all) => part + (i < all.length - 1 ? "," : "")) : [left];
+        for (const spelling of spellingLines) lines.push(`${indent}${paint(36, spelling)}`);
         for (const more of text) lines.push(`${pad}${more}`);
       }
     }

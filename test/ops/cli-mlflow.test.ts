@@ -109,6 +109,26 @@ describe("MLflow's command line", () => {
     expect(server.logs()).toMatch(/SIGTERM received.*\n.*INFO stopped/);
   });
 
+  test("a short flag's value may be attached, as click allows: -p5000 -h127.0.0.1", async () => {
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const server = await launch([`-p${port}`, "-h127.0.0.1", "--no-serve-artifacts"]);
+    expect(server.port).toBe(port);
+    expect(server.logs()).toContain("settings: host from -h, port from -p, serve-artifacts from --no-serve-artifacts");
+    await server.stop();
+  });
+
+  test("MLflow's boolean spellings in variables: MLFLOW_SERVE_ARTIFACTS=f", async () => {
+    const cwd = scratch();
+    const server = await launch(["-p", "0"], { MLFLOW_SERVE_ARTIFACTS: "f" }, cwd);
+    expect(await experimentLocation(server)).toBe(join(cwd, "mlruns"));
+    await server.stop();
+    const bad = fml(["server"], { MLFLOW_SERVE_ARTIFACTS: "maybe" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe("fml: MLFLOW_SERVE_ARTIFACTS must be true or false, got 'maybe'");
+  });
+
   test("-h alone still asks for help outside `server`; --help does everywhere", () => {
     expect(fml(["-h"]).stdout).toContain("Usage: fml <command>");
     expect(fml(["server", "--help"]).stdout).toContain("Usage: fml server [options]");
@@ -142,6 +162,18 @@ describe("MLflow's command line", () => {
     expect(r.stdout).not.toMatch(/(^|[ ,])-[a-z]{2,}/m);
     expect(r.stdout).not.toContain("\u001b[");
     for (const line of r.stdout.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe.skipIf(!Bun.which("script"))(`--help on a terminal${Bun.which("script") ? "" : " (skipped: util-linux script is not installed)"}`, () => {
+  test("is coloured and wrapped to the terminal's width", () => {
+    const command = `stty cols 60; ${process.execPath} ${main} server --help`;
+    const result = Bun.spawnSync(["script", "-qec", command, "/dev/null"], { stdout: "pipe", stderr: "pipe", env: cleanEnv({}) });
+    const text = result.stdout.toString().replaceAll("\r", "");
+    expect(text).toContain("\u001b[1mOptions:\u001b[0m");
+    const plain = text.replace(/\u001b\[[0-9;]*m/g, "");
+    expect(plain).toContain("--serve-artifacts, --no-serve-artifacts");
+    for (const line of plain.split("\n")) expect(line.length).toBeLessThanOrEqual(60);
   });
 });
 
