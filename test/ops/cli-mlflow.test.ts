@@ -42,6 +42,29 @@ function fml(args: string[], env: Record<string, string> = {}, cwd = scratch()) 
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString(), cwd };
 }
 
+/** Every variable of MLflow 3.11's `mlflow server` options (mlflow/cli/__init__.py, mlflow/utils/cli_args.py). */
+const mlflowServerVariables = [
+  "MLFLOW_BACKEND_STORE_URI",
+  "MLFLOW_REGISTRY_STORE_URI",
+  "MLFLOW_DEFAULT_ARTIFACT_ROOT",
+  "MLFLOW_SERVE_ARTIFACTS",
+  "MLFLOW_ARTIFACTS_ONLY",
+  "MLFLOW_ARTIFACTS_DESTINATION",
+  "MLFLOW_HOST",
+  "MLFLOW_PORT",
+  "MLFLOW_WORKERS",
+  "MLFLOW_SERVER_ALLOWED_HOSTS",
+  "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
+  "MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE",
+  "MLFLOW_SERVER_X_FRAME_OPTIONS",
+  "MLFLOW_STATIC_PREFIX",
+  "MLFLOW_GUNICORN_OPTS",
+  "MLFLOW_UVICORN_OPTS",
+  "MLFLOW_EXPOSE_PROMETHEUS",
+  "MLFLOW_WORKSPACE_STORE_URI",
+  "MLFLOW_ENABLE_WORKSPACES",
+];
+
 interface Launched {
   url: string;
   port: number;
@@ -154,11 +177,10 @@ describe("MLflow's command line", () => {
       "--serve-artifacts, --no-serve-artifacts",
       "--database-migrate, --no-database-migrate",
       "-w, --workers <value>",
-      "MLFLOW_BACKEND_STORE_URI",
-      "MLFLOW_ARTIFACTS_DESTINATION",
     ]) {
       expect(r.stdout).toContain(spelling);
     }
+    for (const variable of mlflowServerVariables) expect(r.stdout).toContain(variable);
     expect(r.stdout).not.toMatch(/(^|[ ,])-[a-z]{2,}/m);
     expect(r.stdout).not.toContain("\u001b[");
     for (const line of r.stdout.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
