@@ -49,7 +49,10 @@ export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, he
     if (!arg.startsWith("-") || /^-\d/.test(arg) || arg === "-") continue;
     const typed = arg.split("=")[0] as string;
     // The next word is this flag's value, even when it starts with a dash (`--gunicorn-opts "-w 4"`).
-    if (typed === arg && takesValue.has(typed)) i++;
+    if (typed === arg && takesValue.has(typed)) {
+      if (i + 1 >= rawArgs.length) throw new UsageError(`flag '${typed}' needs a value (see ${help})`);
+      i++;
+    }
     if (arg.startsWith("--")) {
       if (!long.has(typed.slice(2))) throw new UsageError(`unknown flag '${typed}' (see ${help})`);
     } else if (typed.length > 2 && takesValue.has(typed.slice(0, 2))) {

@@ -157,6 +157,14 @@ describe("MLflow's command line", () => {
     expect(fml(["server", "--help"]).stdout).toContain("Usage: fml server [options]");
   });
 
+  test("-h or -p without a value is refused, not taken as help or the default", () => {
+    for (const flag of ["-h", "-p", "--backend-store-uri"]) {
+      const r = fml(["server", flag]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(`fml: flag '${flag}' needs a value (see --help)`);
+    }
+  });
+
   test("a single-dash long flag is refused with the two-dash spelling, exit 2", () => {
     const r = fml(["server", "-backend-store-uri", "sqlite:///x.db"]);
     expect(r.code).toBe(2);
