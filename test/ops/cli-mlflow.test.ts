@@ -12,7 +12,10 @@ import { repoRoot } from "../helpers/server.ts";
 
 const main = join(repoRoot, "src/cli/main.ts");
 const dirs: string[] = [];
+const children: { kill(): void }[] = [];
 afterAll(() => {
+  // A failed expectation skips a test's stop(): no server may outlive the file.
+  for (const child of children) child.kill();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -81,6 +84,7 @@ async function launch(args: string[], env: Record<string, string> = {}, cwd = sc
     stdout: "pipe",
     stderr: "pipe",
   });
+  children.push(child);
   let logs = "";
   const decoder = new TextDecoder();
   const port = await new Promise<number>((done, fail) => {
