@@ -1,6 +1,7 @@
 /**
- * Server configuration from flags and `FML_*` variables (a flag beats its variable), including
- * MLflow's own `mlflow server` flag names so that a command line can be copied over unchanged.
+ * The shape of fml's server configuration and the parsers every command shares: database URIs,
+ * listen addresses, artifact locations and durations. Where each value comes from (flag,
+ * `FML_*` or `MLFLOW_*` variable) is server-config.ts's business.
  */
 
 import { existsSync, statSync } from "node:fs";
@@ -37,6 +38,21 @@ export interface ServerConfig {
   auth: AuthConfig;
   /** After SIGTERM, exit anyway once this many milliseconds have passed. */
   shutdownTimeoutMs: number;
+  /** MLflow's `--artifacts-only`: only the artifact proxy (and probes) answer. */
+  artifactsOnly: boolean;
+  /** MLflow's `--static-prefix`: every path is served under it (`/mlflow/api/2.0/...`). */
+  staticPrefix: string | undefined;
+  /** Sent on every response; undefined for MLflow's `NONE`. */
+  xFrameOptions: string | undefined;
+  /** Which flag or variable supplied each value that is not a default, e.g. `port from MLFLOW_PORT`. */
+  origins: string[];
+  /** Settings fml accepts for compatibility but does not need, said once at start-up. */
+  notices: Notice[];
+}
+
+export interface Notice {
+  level: "info" | "warn";
+  message: string;
 }
 
 export type LogFormat = "text" | "json";
@@ -50,34 +66,17 @@ export interface AuthConfig {
 export type Flags = Record<string, string | boolean | undefined>;
 export type Env = Record<string, string | undefined>;
 
-/** The first value set among flags (in order), then variables (in order). */
-function pick(flags: Flags, env: Env, flagNames: string[], envNames: string[]): string | boolean | undefined {
-  for (const name of flagNames) {
-    const value = flags[name];
-    if (value !== undefined && value !== "") return value;
-  }
-  for (const name of envNames) {
-    const value = env[name];
-    if (value !== undefined && value !== "") return value;
-  }
-  return undefined;
-}
-
-function pickString(flags: Flags, env: Env, flagNames: string[], envNames: string[]): string | undefined {
-  const value = pick(flags, env, flagNames, envNames);
-  return value === undefined ? undefined : String(value);
-}
-
-function parseBoolean(name: string, value: string | boolean | undefined, fallback: boolean): boolean {
+export function parseBoolean(name: string, value: string | boolean | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === "boolean") return value;
   const v = value.toLowerCase();
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off"].includes(v)) return false;
+  // click's spellings too, so MLFLOW_SERVE_ARTIFACTS means what it meant to MLflow.
+  if (["1", "true", "t", "yes", "y", "on"].includes(v)) return true;
+  if (["0", "false", "f", "no", "n", "off"].includes(v)) return false;
   throw new ConfigError(`${name} must be true or false, got '${value}'`);
 }
 
-function parsePort(value: string, what: string): number {
+export function parsePort(value: string, what: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) {
     throw new ConfigError(`${what}: '${value}' is not a valid port (0-65535)`);
@@ -157,101 +156,37 @@ export function parseDuration(value: string, what: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (durationUnits[p[2] as string] as number), 0);
 }
 
-function resolveAuth(flags: Flags, env: Env, cwd: string): AuthConfig {
-  const username = pickString(flags, env, ["auth-username"], ["FML_AUTH_USERNAME"]);
-  const password = pickString(flags, env, ["auth-password"], ["FML_AUTH_PASSWORD"]);
-  const tokensFile = pickString(flags, env, ["auth-tokens-file"], ["FML_AUTH_TOKENS_FILE"]);
-  if ((username === undefined) !== (password === undefined)) {
-    throw new ConfigError("--auth-username and --auth-password go together: set both or neither");
+const schemeOf = (uri: string): string | undefined => {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
+  // A single letter before the colon is a Windows drive, not a scheme.
+  return scheme && scheme.length > 1 ? scheme : undefined;
+};
+
+// AWS's rules for bucket names, so a typo fails at start-up rather than on the first upload.
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Refuses, at start-up, an artifact location fml could not serve: it would otherwise be written
+ * into every new experiment and fail on each request. `proxy` allows `mlflow-artifacts:` and http
+ * URIs (the default root may point at the proxy; the destination is where the proxy stores).
+ */
+export function checkArtifactLocation(uri: string, what: string, proxy: boolean): void {
+  const scheme = schemeOf(uri);
+  if (scheme === undefined || scheme === "file") return;
+  if (scheme === "s3" || scheme === "s3a") {
+    const match = /^s3a?:\/\/([^/]*)(\/.*)?$/.exec(uri);
+    const bucket = match?.[1];
+    if (!bucket) throw new ConfigError(`${what} '${uri}' names no bucket: write s3://<bucket>/<path>`);
+    if (!S3_BUCKET.test(bucket)) {
+      throw new ConfigError(`${what} '${uri}': '${bucket}' is not a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')`);
+    }
+    return;
   }
-  return { username, password, tokensFile: tokensFile === undefined ? undefined : resolve(cwd, tokensFile) };
-}
-
-export function resolveServerConfig(flags: Flags, env: Env, cwd: string): ServerConfig {
-  const listen = pickString(flags, {}, ["listen-address"], []);
-  const host = pickString(flags, {}, ["host"], []);
-  const port = pickString(flags, {}, ["port"], []);
-  let address = parseListenAddress(listen ?? env.FML_LISTEN_ADDRESS ?? "127.0.0.1:5000");
-  if (!listen && (host || port)) {
-    address = {
-      hostname: host ?? address.hostname,
-      port: port ? parsePort(port, "--port") : address.port,
-    };
-  }
-
-  const databaseUri =
-    pickString(flags, env, ["database-uri", "backend-store-uri"], ["FML_DATABASE_URI", "FML_BACKEND_STORE_URI"]) ??
-    "sqlite://fml.db";
-
-  const serveArtifacts = parseBoolean(
-    "--serve-artifacts",
-    pick(flags, env, ["serve-artifacts"], ["FML_SERVE_ARTIFACTS"]),
-    true,
+  if (proxy && scheme === "mlflow-artifacts") return;
+  // An http root is served by fml only when it points at an artifact proxy (MLflow's own form).
+  if (proxy && (scheme === "http" || scheme === "https") && uri.includes("/mlflow-artifacts/artifacts")) return;
+  throw new ConfigError(
+    `${what} '${uri}': fml cannot serve '${scheme}:' artifacts; use a local path, file://, s3://` +
+      (proxy ? " or mlflow-artifacts:/" : ""),
   );
-  const explicitRoot = pickString(
-    flags,
-    env,
-    ["artifact-root", "default-artifact-root"],
-    ["FML_ARTIFACT_ROOT", "FML_DEFAULT_ARTIFACT_ROOT"],
-  );
-  // MLflow's rule: an explicit root wins; otherwise the proxy when serving artifacts, else ./mlruns.
-  const defaultArtifactRoot = explicitRoot
-    ? resolveArtifactRoot(explicitRoot, cwd)
-    : serveArtifacts
-      ? "mlflow-artifacts:/"
-      : resolve(cwd, "mlruns");
-
-  const destination =
-    pickString(flags, env, ["artifacts-destination"], ["FML_ARTIFACTS_DESTINATION"]) ?? "./mlartifacts";
-
-  const logLevel = (pickString(flags, env, ["log-level"], ["FML_LOG_LEVEL"]) ?? "info").toLowerCase();
-  if (!isLogLevel(logLevel)) {
-    throw new ConfigError(`--log-level must be one of debug, info, warn, error; got '${logLevel}'`);
-  }
-
-  const poolMax = pickString(flags, env, ["database-pool-max"], ["FML_DATABASE_POOL_MAX"]) ?? "10";
-  if (!/^\d+$/.test(poolMax) || Number(poolMax) < 1) {
-    throw new ConfigError(`--database-pool-max must be a positive integer, got '${poolMax}'`);
-  }
-
-  const cacheSize = pickString(flags, env, ["database-cache-size"], ["FML_DATABASE_CACHE_SIZE"]);
-  if (cacheSize !== undefined && !/^\d+$/.test(cacheSize)) {
-    throw new ConfigError(`--database-cache-size must be megabytes, got '${cacheSize}'`);
-  }
-
-  const logFormat = (pickString(flags, env, ["log-format"], ["FML_LOG_FORMAT"]) ?? "text").toLowerCase();
-  if (logFormat !== "text" && logFormat !== "json") {
-    throw new ConfigError(`--log-format must be text or json, got '${logFormat}'`);
-  }
-
-  const slow = pickString(flags, env, ["database-slow-threshold"], ["FML_DATABASE_SLOW_THRESHOLD"]) ?? "1000";
-  if (!/^\d+$/.test(slow)) {
-    throw new ConfigError(`--database-slow-threshold must be milliseconds (0 turns it off), got '${slow}'`);
-  }
-
-  return {
-    hostname: address.hostname,
-    port: address.port,
-    database: parseDatabaseUri(databaseUri, cwd),
-    defaultArtifactRoot,
-    artifactsDestination: resolveArtifactRoot(destination, cwd),
-    serveArtifacts,
-    s3EndpointUri:
-      pickString(flags, env, ["s3-endpoint-uri"], ["FML_S3_ENDPOINT_URI", "MLFLOW_S3_ENDPOINT_URL"]),
-    databaseMigrate: parseBoolean(
-      "--database-migrate",
-      pick(flags, env, ["database-migrate"], ["FML_DATABASE_MIGRATE"]),
-      true,
-    ),
-    databasePoolMax: Number(poolMax),
-    databaseCacheMb: cacheSize === undefined ? undefined : Number(cacheSize),
-    logLevel,
-    logFormat,
-    databaseSlowThresholdMs: Number(slow),
-    auth: resolveAuth(flags, env, cwd),
-    shutdownTimeoutMs: parseDuration(
-      pickString(flags, env, ["shutdown-timeout"], ["FML_SHUTDOWN_TIMEOUT"]) ?? "30s",
-      "--shutdown-timeout",
-    ),
-  };
 }

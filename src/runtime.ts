@@ -4,6 +4,8 @@
  * Request/Response and the small interfaces below.
  */
 
+import { log } from "./log.ts";
+
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
 
@@ -40,7 +42,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       // Long downloads and slow clients must not be cut at Bun's default of 10 s idle.
       idleTimeout: 255,
       fetch: options.fetch,
-      error: () => new Response("internal error", { status: 500 }),
+      // Only what escapes the app's own error handling lands here: say why, answer 500.
+      error: (error: unknown) => {
+        log.warn(`request failed outside the app, answered 500: ${(error as Error)?.message ?? String(error)}`);
+        return new Response("internal error", { status: 500 });
+      },
     });
     return { port: server.port, stop: () => server.stop(false) };
   }

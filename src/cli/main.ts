@@ -4,124 +4,16 @@
  * database) ends with one clear line on stderr and a non-zero exit, never a stack trace.
  */
 
-import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { ConfigError, resolveServerConfig, type Flags } from "../config.ts";
-import { log, setLogFormat, setLogLevel } from "../log.ts";
-import { startServer } from "../server/start.ts";
+import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { ConfigError } from "../config.ts";
+import { log } from "../log.ts";
 import { dbCommand } from "./db.ts";
-import { databaseUriFlag, rejectUnknownFlags, s3EndpointUriFlag, UsageError } from "./flags.ts";
+import { UsageError } from "./flags.ts";
 import { gcCommand } from "./gc.ts";
+import { helpOutput, renderHelp, resolveValue } from "./help.ts";
 import { importCommand } from "./import.ts";
+import { serverCommand } from "./server.ts";
 import { commit, mlflowVersion, version } from "../version.ts";
-
-const serverArgs = {
-  "listen-address": {
-    type: "string",
-    description: "host:port to listen on [env FML_LISTEN_ADDRESS] (default 127.0.0.1:5000)",
-  },
-  "database-uri": databaseUriFlag,
-  "artifact-root": {
-    type: "string",
-    alias: ["default-artifact-root"],
-    description:
-      "where new experiments store artifacts, e.g. s3://bucket/path [env FML_ARTIFACT_ROOT] " +
-      "(default: served by fml as mlflow-artifacts:/)",
-  },
-  "artifacts-destination": {
-    type: "string",
-    description:
-      "where fml stores proxied (mlflow-artifacts:) artifacts [env FML_ARTIFACTS_DESTINATION] (default ./mlartifacts)",
-  },
-  "serve-artifacts": {
-    type: "boolean",
-    description: "proxy artifact uploads and downloads [env FML_SERVE_ARTIFACTS] (default true)",
-  },
-  "s3-endpoint-uri": s3EndpointUriFlag,
-  "database-migrate": {
-    type: "boolean",
-    description: "upgrade an older MLflow schema at start-up [env FML_DATABASE_MIGRATE] (default true)",
-  },
-  "database-pool-max": {
-    type: "string",
-    description: "maximum PostgreSQL connections [env FML_DATABASE_POOL_MAX] (default 10)",
-  },
-  "database-cache-size": {
-    type: "string",
-    description: "SQLite page cache for reads, in MB [env FML_DATABASE_CACHE_SIZE] (default 64)",
-  },
-  "log-level": {
-    type: "string",
-    description: "debug, info, warn or error [env FML_LOG_LEVEL] (default info)",
-  },
-  "log-format": {
-    type: "string",
-    description: "text or json, for every log line [env FML_LOG_FORMAT] (default text)",
-  },
-  "database-slow-threshold": {
-    type: "string",
-    description: "log database statements slower than this many ms, 0 = off [env FML_DATABASE_SLOW_THRESHOLD] (default 1000)",
-  },
-  "auth-username": {
-    type: "string",
-    description: "require HTTP basic auth with this username [env FML_AUTH_USERNAME] (default: no auth)",
-  },
-  "auth-password": {
-    type: "string",
-    description: "the basic-auth password; prefer the variable, flags show in ps [env FML_AUTH_PASSWORD]",
-  },
-  "auth-tokens-file": {
-    type: "string",
-    description: "accept bearer tokens whose SHA-256 hex digest ([name:]digest) is a line of this file [env FML_AUTH_TOKENS_FILE]",
-  },
-  "shutdown-timeout": {
-    type: "string",
-    description: "after SIGTERM, exit anyway after this long, e.g. 30s [env FML_SHUTDOWN_TIMEOUT] (default 30s)",
-  },
-  host: { type: "string", description: "MLflow-style alias: host to listen on" },
-  port: { type: "string", description: "MLflow-style alias: port to listen on" },
-} as const satisfies ArgsDef;
-
-function flagsFrom(args: Record<string, unknown>, defs: ArgsDef): Flags {
-  const flags: Flags = {};
-  for (const name of Object.keys(defs)) {
-    const value = args[name];
-    if (typeof value === "string" || typeof value === "boolean") flags[name] = value;
-  }
-  return flags;
-}
-
-const server = defineCommand({
-  meta: { name: "server", description: "Run the MLflow-compatible tracking server" },
-  args: serverArgs,
-  async run({ args, rawArgs }) {
-    rejectUnknownFlags(rawArgs, serverArgs);
-    const config = resolveServerConfig(flagsFrom(args, serverArgs), process.env, process.cwd());
-    setLogLevel(config.logLevel);
-    setLogFormat(config.logFormat);
-    const running = await startServer(config);
-    let signalled = false;
-    const stop = (signal: string): void => {
-      if (signalled) return;
-      signalled = true;
-      log.info(`${signal} received: finishing in-flight requests`);
-      setTimeout(() => {
-        log.warn(`shutdown did not finish within ${config.shutdownTimeoutMs} ms: exiting anyway`);
-        process.exit(1);
-      }, config.shutdownTimeoutMs).unref();
-      running.shutdown().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error(`shutdown failed: ${(error as Error).message}`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-    // Logs go to stderr only (journald, docker logs): there is no file to reopen.
-    process.on("SIGHUP", () => log.info("SIGHUP received: logs go to stderr, nothing to reopen"));
-  },
-});
 
 export const main = defineCommand({
   meta: {
@@ -129,7 +21,7 @@ export const main = defineCommand({
     version: `${version} (commit ${commit}, MLflow API ${mlflowVersion})`,
     description: "A fast, drop-in replacement for the MLflow tracking server",
   },
-  subCommands: { server, db: dbCommand, import: importCommand, gc: gcCommand },
+  subCommands: { server: serverCommand, db: dbCommand, import: importCommand, gc: gcCommand },
 });
 
 function isUserError(error: unknown): boolean {
@@ -138,7 +30,7 @@ function isUserError(error: unknown): boolean {
     error instanceof UsageError ||
     (error instanceof Error && error.name === "CLIError") ||
     (error instanceof Error &&
-      ["StoreOpenError", "SchemaError", "PostgresConnectError", "ImportError", "GcError"].includes(error.name))
+      ["StoreOpenError", "SchemaError", "PostgresConnectError", "ImportError", "GcError", "BindError"].includes(error.name))
   );
 }
 
@@ -157,15 +49,20 @@ async function commandFor(rawArgs: readonly string[]): Promise<[CommandDef, Comm
   return [command, parent];
 }
 
+/** `fml server -h 0.0.0.0` is MLflow's host flag; elsewhere `-h` asks for help. */
+function definesShortH(args: ArgsDef | undefined): boolean {
+  return Object.values(args ?? {}).some((def) => "alias" in def && [def.alias ?? []].flat().includes("h"));
+}
+
 export async function runCli(rawArgs: string[]): Promise<void> {
   try {
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       console.log(`fml ${version} (commit ${commit}, MLflow API ${mlflowVersion})`);
       return;
     }
-    if (rawArgs.length === 0 || rawArgs.includes("--help") || rawArgs.includes("-h")) {
-      const [command, parent] = await commandFor(rawArgs);
-      console.log(await renderUsage(command, parent));
+    const [command, parent] = await commandFor(rawArgs);
+    if (rawArgs.length === 0 || rawArgs.includes("--help") || (rawArgs.includes("-h") && !definesShortH(command.args && (await resolveValue(command.args))))) {
+      console.log(await renderHelp(command, parent, helpOutput()));
       return;
     }
     await runCommand(main, { rawArgs });

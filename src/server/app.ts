@@ -5,6 +5,7 @@
 
 import { Hono, type Context } from "hono";
 import { getPath } from "hono/utils/url";
+import { maskPassword } from "../config.ts";
 import { MlflowError } from "../errors.ts";
 import { log } from "../log.ts";
 import { SearchError } from "../search/errors.ts";
@@ -18,7 +19,7 @@ import { experimentEndpoints } from "./experiment-routes.ts";
 import { mountHealthRoutes } from "./health.ts";
 import { metricEndpoints } from "./metric-routes.ts";
 import { FmlMetrics, metricsMiddleware } from "./metrics.ts";
-import { requestLog, type RequestLogOptions } from "./request-log.ts";
+import { requestIdOf, requestLog, type RequestLogOptions } from "./request-log.ts";
 import { runEndpoints } from "./run-routes.ts";
 
 /** MLflow's tracking service, one route module per entity: a new entity is one more line here. */
@@ -43,14 +44,28 @@ export interface AppOptions {
   auth?: AuthOptions;
 }
 
+/** Passwords in URIs and credentials in headers-like text never reach the log. */
+export function redactSecrets(text: string): string {
+  return maskPassword(text)
+    .replace(/((?:authorization|x-amz-security-token|aws_secret_access_key|password)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, "$1***")
+    .replace(/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s]+/g, "$1***");
+}
+
+/** A 5xx is the server's fault: the operator learns why from the log, by request id. */
+function logServerError(c: Context, status: number, cause: string): void {
+  const id = requestIdOf(c.req.raw) ?? c.req.header("x-request-id") ?? "-";
+  log.warn(`request ${id} ${c.req.method} ${c.req.path} answered ${status}: ${redactSecrets(cause)}`);
+}
+
 export function errorResponse(c: Context, error: unknown): Response {
   if (error instanceof MlflowError) {
+    if (error.status >= 500) logServerError(c, error.status, `${error.code}: ${error.message}`);
     return c.json({ error_code: error.code, message: error.message }, error.status as 400);
   }
   if (error instanceof SearchError) {
     return c.json({ error_code: "INVALID_PARAMETER_VALUE", message: error.message }, 400);
   }
-  log.error(`unhandled error on ${c.req.method} ${c.req.path}: ${(error as Error)?.stack ?? error}`);
+  logServerError(c, 500, String((error as Error)?.stack ?? error));
   // The error's own text may hold SQL, a database or file-system message or a server path: logged
   // above, never sent.
   return c.json({ error_code: "INTERNAL_ERROR", message: "Internal error; the server log has the details." }, 500);

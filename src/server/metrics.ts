@@ -202,7 +202,9 @@ export function metricsMiddleware(metrics: FmlMetrics): MiddlewareHandler {
     const path = c.req.path;
     if ((method === "PUT" || method === "POST") && ARTIFACT_IN.test(path) && c.req.raw.body) {
       const body = counted(c.req.raw.body, (n) => metrics.artifactBytes.inc({ direction: "in" }, n));
-      c.req.raw = new Request(c.req.raw, { body, duplex: "half" } as RequestInit);
+      // Built from its parts: copying the Request would read request.signal, which Deno warns about.
+      const { url, method: verb, headers } = c.req.raw;
+      c.req.raw = new Request(url, { method: verb, headers, body, duplex: "half" } as RequestInit);
     }
     await next();
     const route = routeLabel(c);

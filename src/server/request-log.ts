@@ -17,6 +17,13 @@ export interface RequestLogOptions {
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Each request's id, so an error logged deeper down can name the request it belongs to. */
+const ids = new WeakMap<Request, string>();
+
+export function requestIdOf(request: Request): string | undefined {
+  return ids.get(request);
+}
+
 export function requestId(incoming: string | undefined): string {
   return incoming && SANE_ID.test(incoming) ? incoming : crypto.randomUUID();
 }
@@ -39,6 +46,7 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     const id = requestId(c.req.header("x-request-id"));
+    ids.set(c.req.raw, id);
     try {
       await next();
     } finally {

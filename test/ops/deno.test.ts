@@ -53,6 +53,11 @@ describe("deno", () => {
       ]);
       const missing = await server.api("GET", "runs/get", { run_id: "nope" });
       expect(missing.status).toBe(404);
+      const upload = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/d/a.txt`, { method: "PUT", body: "deno" });
+      expect(upload.status).toBe(200);
+      expect(await (await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/d/a.txt`)).text()).toBe("deno");
+      // Copying a Request reads request.signal, which Deno 2 warns about on each request.
+      expect(server.logs()).not.toContain("request.signal");
     } finally {
       await server.stop();
     }

@@ -61,3 +61,9 @@ describe.skipIf(!analyze)(`systemd-analyze${analyze ? "" : " (skipped: systemd-a
     expect(Number(score[1])).toBeLessThan(3);
   });
 });
+
+test("the unit's Documentation= is the README it installs, not a placeholder URL", () => {
+  const documentation = /^Documentation=(.+)$/m.exec(unit)?.[1];
+  expect(documentation).toBe("file:/usr/local/share/doc/fml/README.md");
+  expect(unit).toContain("install -D -m 0644 README.md /usr/local/share/doc/fml/README.md");
+});

@@ -114,15 +114,29 @@ function Preview(props: { runId: string; file: FileInfo }) {
   );
 }
 
-export function ArtifactBrowser(props: { runId: string }) {
+/** `initialPath` (from MLflow's `runs/<id>/artifacts/<path>` links) opens that folder or file. */
+export function ArtifactBrowser(props: { runId: string; initialPath?: string }) {
   const { runId } = props;
-  const [dir, setDir] = useState("");
+  const parentOf = (path: string): string => path.split("/").slice(0, -1).join("/");
+  const [dir, setDir] = useState(props.initialPath ? parentOf(props.initialPath) : "");
   const [file, setFile] = useState<FileInfo>();
-  useEffect(() => (setDir(""), setFile(undefined)), [runId]);
+  const [opening, setOpening] = useState(props.initialPath);
+  useEffect(() => {
+    setDir(props.initialPath ? parentOf(props.initialPath) : "");
+    setFile(undefined);
+    setOpening(props.initialPath);
+  }, [runId, props.initialPath]);
   const listing = useAsync(
     () => get<{ files?: FileInfo[] }>("artifacts/list", { run_id: runId, path: dir || undefined }),
     [runId, dir],
   );
+  useEffect(() => {
+    const entry = opening && listing.value?.files?.find((f) => f.path === opening);
+    if (!opening || !listing.value) return;
+    setOpening(undefined);
+    if (entry && entry.is_dir) setDir(entry.path);
+    else if (entry) setFile(entry);
+  }, [listing.value, opening]);
   const missing = listing.error && /ENDPOINT_NOT_FOUND|No API endpoint/.test(listing.error);
   if (missing) return <p class="muted">Artifact browsing is not available on this server yet.</p>;
   const files = [...(listing.value?.files ?? [])].sort((a, b) => Number(b.is_dir ?? false) - Number(a.is_dir ?? false) || a.path.localeCompare(b.path));

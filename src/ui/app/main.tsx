@@ -1,22 +1,36 @@
 /** The fml web UI: a hash-routed single page over fml's JSON API. */
 
 import { render } from "preact";
+import { useEffect } from "preact/hooks";
 import "uplot/dist/uPlot.min.css";
 import "../style.css";
 import { ComparePage } from "./compare.tsx";
 import { ExperimentsPage } from "./experiments.tsx";
 import { ModelPage, ModelsPage } from "./registry.tsx";
-import { href, useRoute } from "./router.ts";
+import { fromMlflowLink } from "./mlflow-links.ts";
+import { NotYetPage } from "./not-yet.tsx";
+import { href, navigate, useRoute } from "./router.ts";
 import { RunPage } from "./run.tsx";
 import { RunsPage } from "./runs.tsx";
 
 function Page() {
   const route = useRoute();
+  // A link in MLflow's form is replaced by fml's, so the address bar and back button agree.
+  const fmlLink = fromMlflowLink(route);
+  useEffect(() => {
+    if (fmlLink) navigate(fmlLink, true);
+  }, [fmlLink]);
+  if (fmlLink) return null;
   const [section, id] = route.path;
+  const exp = route.query.get("exp");
   if (section === "experiments" && id) return <RunsPage key={id} route={route} experimentId={id} />;
   if (section === "runs" && id) return <RunPage route={route} runId={id} />;
   if (section === "compare") return <ComparePage route={route} />;
-  if (section === "models" && id) return <ModelPage name={id} />;
+  if (section === "models" && id) return <ModelPage name={id} version={route.query.get("version") ?? undefined} />;
+  if (section === "logged-models") {
+    return <NotYetPage title={id ? `Logged model ${id}` : "Logged models"} what="logged models" experimentId={exp} api="/api/2.0/mlflow/logged-models" />;
+  }
+  if (section === "traces") return <NotYetPage title="Traces" what="traces" experimentId={exp} api="/api/2.0/mlflow/traces" />;
   if (section === "models") return <ModelsPage route={route} />;
   return <ExperimentsPage route={route} />;
 }

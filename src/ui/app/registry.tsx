@@ -114,7 +114,8 @@ export function ModelsPage(props: { route: Route }) {
   );
 }
 
-export function ModelPage(props: { name: string }) {
+/** `version` (from MLflow's `models/<name>/versions/<v>` links) is highlighted and scrolled to. */
+export function ModelPage(props: { name: string; version?: string }) {
   const { name } = props;
   const model = useAsync(() => get<{ registered_model: RegisteredModel }>("registered-models/get", { name }), [name]);
   const versions = useAsync(async () => {
@@ -175,7 +176,12 @@ export function ModelPage(props: { name: string }) {
           </thead>
           <tbody>
             {versions.value.map((v) => (
-              <tr key={v.version}>
+              <tr
+                key={v.version}
+                data-version={v.version}
+                class={v.version === props.version ? "selected" : undefined}
+                ref={v.version === props.version ? (row) => row?.scrollIntoView({ block: "nearest" }) : undefined}
+              >
                 <td>v{v.version}</td>
                 <td>
                   <select

@@ -263,7 +263,7 @@ export function RunPage(props: { route: Route; runId: string }) {
       )}
       {tab === "artifacts" && (
         <section class="card">
-          <ArtifactBrowser runId={info.run_id} />
+          <ArtifactBrowser runId={info.run_id} initialPath={route.query.get("path") ?? undefined} />
         </section>
       )}
     </div>
