@@ -34,7 +34,7 @@ function shellCommands(): string[] {
 }
 
 // System tools an operator has (or installs), and MLflow's own command in a before/after example.
-const SYSTEM = new Set(["install", "systemctl", "journalctl", "docker", "mlflow", "curl", "cd", "sha256sum", "podman", "openssl", "printf"]);
+const SYSTEM = new Set(["export", "install", "systemctl", "journalctl", "docker", "mlflow", "curl", "cd", "sha256sum", "podman", "openssl", "printf"]);
 
 describe("README commands", () => {
   const commands = shellCommands();
