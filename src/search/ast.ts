@@ -98,3 +98,34 @@ export interface ModelVersionOrderKey {
   key: "name" | "version_number" | "creation_timestamp" | "last_updated_timestamp";
   ascending: boolean;
 }
+
+// --- traces -----------------------------------------------------------------------------------
+
+/** `RLIKE`: a regular expression search, as Python's `re.search` / PostgreSQL's `~`. */
+export interface RegexPredicate {
+  kind: "regex";
+  value: string;
+}
+export type TracePredicate = StringPredicate | ListPredicate | NullPredicate | RegexPredicate;
+
+export type TraceNumericAttribute = "timestamp_ms" | "execution_time_ms" | "end_time_ms";
+export type TraceStringAttribute = "status" | "request_id" | "client_request_id";
+export type SpanField = "name" | "type" | "status";
+
+export type TraceClause =
+  | { entity: "attribute"; key: TraceNumericAttribute; predicate: NumberPredicate }
+  | { entity: "attribute"; key: TraceStringAttribute; predicate: StringPredicate | ListPredicate | RegexPredicate }
+  | { entity: "tag" | "metadata"; key: string; predicate: StringPredicate | NullPredicate | RegexPredicate }
+  | { entity: "run_id"; value: string }
+  | { entity: "prompt"; value: string }
+  | { entity: "span"; key: SpanField; predicate: StringPredicate | ListPredicate | RegexPredicate }
+  | { entity: "span_attribute"; key: string; predicate: StringPredicate | ListPredicate | RegexPredicate }
+  | { entity: "span_content"; predicate: StringPredicate }
+  | { entity: "feedback" | "expectation"; key: string; predicate: StringPredicate | NullPredicate | RegexPredicate };
+
+/** Trace filters are AND-only, like MLflow's. */
+export type TraceFilter = TraceClause[];
+
+export type TraceOrderKey =
+  | { entity: "attribute"; key: "timestamp_ms" | "execution_time_ms" | "status" | "request_id" | "experiment_id"; ascending: boolean }
+  | { entity: "tag" | "metadata"; key: string; ascending: boolean };

@@ -50,6 +50,8 @@ export type RawExpr =
 export interface SyntaxOptions {
   /** OR and grouping parentheses: an fml extension, offered for run search only. */
   allowOr: boolean;
+  /** RLIKE as a comparator (trace search). */
+  allowRlike?: boolean;
 }
 
 const KEYWORDS = new Set(["AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL", "TRUE", "FALSE"]);
@@ -204,7 +206,8 @@ class FilterParser {
       this.c.next();
       return { comparator: t.text, value: this.parseValue() };
     }
-    if (isKeyword(t, "LIKE") || isKeyword(t, "ILIKE") || isKeyword(t, "IN")) {
+    const rlike = this.options.allowRlike === true && isKeyword(t, "RLIKE");
+    if (isKeyword(t, "LIKE") || isKeyword(t, "ILIKE") || isKeyword(t, "IN") || rlike) {
       this.c.next();
       return { comparator: t.text.toUpperCase(), value: this.parseValue() };
     }

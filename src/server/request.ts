@@ -77,6 +77,11 @@ export class Params {
     return this.raw(name);
   }
 
+  /** A field as parsed JSON, for free-form values (google.protobuf.Value, string maps). */
+  rawValue(name: string): unknown {
+    return this.data[name];
+  }
+
   has(name: string): boolean {
     const value = this.data[name];
     return value !== undefined && value !== null;

@@ -16,6 +16,11 @@ import { FmlMetrics } from "./metrics.ts";
 import { registryEndpoints } from "./registry-routes.ts";
 import { artifactRoutes } from "./artifact-routes.ts";
 import { loggedModelRoutes } from "./logged-model-routes.ts";
+import { SpanStore } from "../store/spans.ts";
+import { mountOtlpRoutes } from "./otlp-routes.ts";
+import { traceArtifactReader } from "./trace-artifacts.ts";
+import { mountTraceRoutes } from "./trace-route-kit.ts";
+import { traceRoutes } from "./trace-routes.ts";
 
 export interface StartedServer {
   port: number;
@@ -29,7 +34,7 @@ const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
 export async function startServer(config: ServerConfig): Promise<StartedServer> {
   // Read before the database opens, so a bad tokens file fails fast and changes nothing.
   const auth = loadAuthOptions(config.auth);
-  const { tracking: store, registry, models } = await openStores({
+  const { tracking: store, registry, models, db } = await openStores({
     database: config.database,
     defaultArtifactRoot: config.defaultArtifactRoot,
     migrate: config.databaseMigrate,
@@ -50,6 +55,7 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     getModelVersionDownloadUri: (name, version) => registry.getModelVersionDownloadUri(name, version),
   });
   const loggedModels = loggedModelRoutes({ models, config });
+  const resolver = { artifactsDestination: config.artifactsDestination, s3EndpointUri: config.s3EndpointUri };
   const app = createApp({
     store,
     metrics: new FmlMetrics(),
@@ -59,6 +65,8 @@ export async function startServer(config: ServerConfig): Promise<StartedServer> 
     extend: (app) => {
       artifacts.mount(app);
       loggedModels.mount(app);
+      mountTraceRoutes(app, traceRoutes({ db, readTraceArtifact: traceArtifactReader(resolver) }));
+      mountOtlpRoutes(app, new SpanStore(db));
       mountUi(app);
     },
   });

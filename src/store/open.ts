@@ -27,6 +27,8 @@ export interface Stores {
   tracking: SqlTrackingStore;
   registry: SqlRegistryStore;
   models: SqlLoggedModelStore;
+  /** The database itself, for the stores that take it directly (traces, spans, assessments). */
+  db: Database;
 }
 
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
@@ -49,5 +51,5 @@ export async function openStores(options: OpenStoreOptions): Promise<Stores> {
   const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   await tracking.ensureDefaultExperiment();
   const models = new SqlLoggedModelStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
-  return { tracking, registry: new SqlRegistryStore(db), models };
+  return { tracking, registry: new SqlRegistryStore(db), models, db };
 }

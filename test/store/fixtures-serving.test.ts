@@ -25,6 +25,7 @@ import {
   type ExpectedContents,
 } from "../helpers/manifest-check.ts";
 import { loggedModelMismatches } from "../helpers/logged-model-check.ts";
+import { traceMismatches, type ExpectedTraces } from "../helpers/manifest-traces.ts";
 import { backends, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
 
 const versions = fixtureVersions();
@@ -126,6 +127,18 @@ describeWithFixtures("real MLflow databases", () => {
           async () => {
             const mismatches = await timed(`  logged-model check ${version} [${backend}]`, () =>
               loggedModelMismatches(served.fml, expected),
+            );
+            expect(mismatches).toEqual([]);
+          },
+          TIMEOUT,
+        );
+
+        // Only fixtures whose workload wrote traces record them.
+        if (readManifest(version).features?.traces === true) test(
+          "traces: info, tags, metadata, assessments, spans (database and traces.json) and search order",
+          async () => {
+            const mismatches = await timed(`  trace check ${version} [${backend}]`, () =>
+              traceMismatches(served.fml, expected as unknown as ExpectedTraces),
             );
             expect(mismatches).toEqual([]);
           },
