@@ -5,6 +5,8 @@ import "uplot/dist/uPlot.min.css";
 import "../style.css";
 import { ComparePage } from "./compare.tsx";
 import { ExperimentsPage } from "./experiments.tsx";
+import { LoggedModelPage } from "./logged-model.tsx";
+import { LoggedModelsPage } from "./logged-models.tsx";
 import { ModelPage, ModelsPage } from "./registry.tsx";
 import { href, useRoute } from "./router.ts";
 import { RunPage } from "./run.tsx";
@@ -12,7 +14,10 @@ import { RunsPage } from "./runs.tsx";
 
 function Page() {
   const route = useRoute();
-  const [section, id] = route.path;
+  const [section, id, tab, item] = route.path;
+  // MLflow's experiment tabs: `#/experiments/<id>/models[/<model_id>]`, `#/experiments/<id>/traces[/<trace_id>]`.
+  if (section === "experiments" && id && tab === "models" && item) return <LoggedModelPage route={route} experimentId={id} modelId={item} />;
+  if (section === "experiments" && id && tab === "models") return <LoggedModelsPage key={id} route={route} experimentId={id} />;
   if (section === "experiments" && id) return <RunsPage key={id} route={route} experimentId={id} />;
   if (section === "runs" && id) return <RunPage route={route} runId={id} />;
   if (section === "compare") return <ComparePage route={route} />;
