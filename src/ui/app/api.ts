@@ -164,3 +164,36 @@ export interface LoggedModel {
 export function tagOf(run: Run, key: string): string | undefined {
   return run.data.tags?.find((t) => t.key === key)?.value;
 }
+
+/** MLflow 3 TraceInfoV3 and its assessments (only the fields the UI reads). */
+export interface Assessment {
+  assessment_id: string;
+  assessment_name: string;
+  trace_id?: string;
+  span_id?: string;
+  source?: { source_type?: string; source_id?: string };
+  create_time?: string;
+  feedback?: { value?: unknown; error?: { error_code?: string; error_message?: string } };
+  expectation?: { value?: unknown; serialized_value?: { serialization_format?: string; value?: string } };
+  rationale?: string;
+  valid?: boolean;
+}
+export interface TraceInfo {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location?: { mlflow_experiment?: { experiment_id: string } };
+  request_time?: string;
+  execution_duration?: string;
+  state?: string;
+  trace_metadata?: Record<string, string>;
+  assessments?: Assessment[];
+  tags?: Record<string, string>;
+  request_preview?: string;
+  response_preview?: string;
+}
+
+/** A protobuf Duration (`"1.500s"`) in milliseconds. */
+export function durationMs(duration: string | undefined): number | undefined {
+  const match = duration ? /^(-?\d+(?:\.\d+)?)s$/.exec(duration) : null;
+  return match ? Number(match[1]) * 1000 : undefined;
+}

@@ -11,6 +11,7 @@ import { ModelPage, ModelsPage } from "./registry.tsx";
 import { href, useRoute } from "./router.ts";
 import { RunPage } from "./run.tsx";
 import { RunsPage } from "./runs.tsx";
+import { TracesPage } from "./traces.tsx";
 
 function Page() {
   const route = useRoute();
@@ -18,6 +19,7 @@ function Page() {
   // MLflow's experiment tabs: `#/experiments/<id>/models[/<model_id>]`, `#/experiments/<id>/traces[/<trace_id>]`.
   if (section === "experiments" && id && tab === "models" && item) return <LoggedModelPage route={route} experimentId={id} modelId={item} />;
   if (section === "experiments" && id && tab === "models") return <LoggedModelsPage key={id} route={route} experimentId={id} />;
+  if (section === "experiments" && id && tab === "traces") return <TracesPage key={id} route={route} experimentId={id} traceId={item} />;
   if (section === "experiments" && id) return <RunsPage key={id} route={route} experimentId={id} />;
   if (section === "runs" && id) return <RunPage route={route} runId={id} />;
   if (section === "compare") return <ComparePage route={route} />;
