@@ -64,7 +64,7 @@ export function SpanDetail(props: { node: SpanNode; parent?: SpanNode; assessmen
           )}
         </dd>
         <dt>Start</dt>
-        <dd>+{formatSpanDuration(node.offsetMs) || "0"}</dd>
+        <dd>{node.offsetMs === 0 ? "0 (trace start)" : `+${formatSpanDuration(node.offsetMs)}`}</dd>
         <dt>Duration</dt>
         <dd>{formatSpanDuration(node.durationMs) || "unfinished"}</dd>
       </dl>
