@@ -149,6 +149,14 @@ describe.skipIf(!hasChromium)("logged models in the web UI (Chromium)", () => {
     await page.screenshot({ path: join(outputDir, "run-models.png"), fullPage: true });
   }, browserTimeout);
 
+  test("MLflow's /artifacts link form opens the model's artifacts tab", async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/#/experiments/${seeded.experimentId}/models/${seeded.models.logreg}/artifacts`);
+    await page.locator('.artifact-entry[data-path="MLmodel"]').waitFor();
+    await page.locator(".artifact-text").waitFor();
+    expect(await page.locator(".artifact-text").textContent()).toContain("artifact_path: logreg");
+  }, browserTimeout);
+
   test("an unknown model id says so", async () => {
     const { page } = browser;
     await page.goto(`${server.url}/#/experiments/${seeded.experimentId}/models/m-00000000000000000000000000000000`);

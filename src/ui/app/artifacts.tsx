@@ -147,6 +147,10 @@ export function ArtifactBrowser(props: { source: ArtifactSource; initialFile?: s
   const [dir, setDir] = useState("");
   const [file, setFile] = useState<FileInfo | undefined>(props.initialFile ? { path: props.initialFile } : undefined);
   useEffect(() => (setDir(""), setFile(props.initialFile ? { path: props.initialFile } : undefined)), [source.id]);
+  // The initial file may be known only after the browser is shown (a model's MLmodel).
+  useEffect(() => {
+    if (props.initialFile && !dir) setFile((f) => f ?? { path: props.initialFile! });
+  }, [props.initialFile]);
   const listing = useAsync(async () => ({ files: await source.list(dir) }), [source.id, dir]);
   const missing = listing.error && /ENDPOINT_NOT_FOUND|No API endpoint/.test(listing.error);
   if (missing) return <p class="muted">Artifact browsing is not available on this server yet.</p>;

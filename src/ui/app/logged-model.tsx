@@ -66,7 +66,8 @@ function KeyValues(props: { rows: { key: string; value: string }[]; empty: strin
 
 export function LoggedModelPage(props: { route: Route; experimentId: string; modelId: string }) {
   const { route, experimentId, modelId } = props;
-  const tab = route.query.get("tab") ?? "overview";
+  // MLflow's `#/experiments/<id>/models/<model_id>/artifacts` form names the tab in the path.
+  const tab = route.query.get("tab") ?? (route.path[4] === "artifacts" ? "artifacts" : "overview");
   const result = useAsync(() => get<{ model: LoggedModel }>(`logged-models/${encodeURIComponent(modelId)}`), [modelId]);
   const model = result.value?.model.info.model_id === modelId ? result.value.model : undefined;
   const mlmodel = useAsync(() => fetchMlmodel(modelId), [modelId]);
