@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { formatSpanDuration, parseSpanTree, spanIdHex, visibleRows } from "../../src/ui/app/span-tree.ts";
+import { formatSpanDuration, nodeOfSpanId, parseSpanTree, spanIdHex, visibleRows } from "../../src/ui/app/span-tree.ts";
 
 const span = (id: string, parent: string | null, start: bigint, end: bigint | null, extra = "") =>
   `{"trace_id": "AAAA", "span_id": "${id}", "parent_span_id": ${parent ? `"${parent}"` : "null"}, "name": "${id}", ` +
@@ -47,6 +47,9 @@ describe("span tree", () => {
   test("span ids are shown as the 16 hex digits assessments use; durations from µs to minutes", () => {
     expect(spanIdHex("CC/WBvoInFg=")).toBe("082fd606fa089c58");
     expect(spanIdHex("082fd606fa089c58")).toBe("082fd606fa089c58");
+    const tree = parseSpanTree(`{"spans": [${span("CC/WBvoInFg=", null, 1n, 2n)}]}`);
+    expect(nodeOfSpanId(tree, "082fd606fa089c58")).toBe(0);
+    expect(nodeOfSpanId(tree, "0000000000000000")).toBeUndefined();
     expect([0.41, 58.43, 1500, 125_000].map(formatSpanDuration)).toEqual(["410µs", "58.4ms", "1.5s", "2m 5s"]);
   });
 });

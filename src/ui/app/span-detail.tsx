@@ -18,7 +18,7 @@ export function pretty(value: unknown): string {
   return text.length > maxShown ? `${text.slice(0, maxShown)}\n… (${(text.length - maxShown).toLocaleString()} more characters)` : text;
 }
 
-function Value(props: { text: string | undefined; testid: string }) {
+function Value(props: { text: unknown; testid: string }) {
   if (props.text === undefined) return <p class="muted small">none</p>;
   return (
     <pre class="span-value" data-testid={props.testid}>

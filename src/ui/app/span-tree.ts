@@ -1,7 +1,7 @@
 /**
  * A trace's spans (MLflow's traces.json form) as a tree the trace view can draw: parsed once,
- * linked parent -> children in linear time, flattened to the visible rows without recursion (a
- * 30,000-span chain is as deep as it is long). Nanosecond times are exact: they are quoted before
+ * linked parent -> children in linear time (in slices, so the page keeps answering), flattened to
+ * the visible rows without recursion (a 30,000-span chain is as deep as it is long). Nanosecond times are exact: they are quoted before
  * JSON.parse and split into whole milliseconds and the nanoseconds beyond, each exact as a number.
  */
 
@@ -22,7 +22,7 @@ export interface SpanNode {
   statusCode: string;
   statusMessage: string;
   /** Attribute values as MLflow stores them: JSON text. */
-  attributes: Record<string, string>;
+  attributes: Record<string, unknown>;
   events: SpanEvent[];
   depth: number;
   /** Index of the parent node, -1 for a root (or a span whose parent is missing). */
@@ -32,6 +32,8 @@ export interface SpanNode {
 
 export interface SpanTree {
   nodes: SpanNode[];
+  /** Node index by span id. */
+  index: Map<string, number>;
   roots: number[];
   durationMs: number;
 }
@@ -66,8 +68,29 @@ function time(value: string | number | null | undefined): Time | undefined {
 const between = (a: Time, b: Time): number => b.ms - a.ms + (b.ns - a.ns) / 1e6;
 const before = (a: Time, b: Time): boolean => a.ms < b.ms || (a.ms === b.ms && a.ns < b.ns);
 
+/** Spans handled between two pauses of parseSpanTreeInSlices. */
+const SLICE = 4000;
+
 /** Builds the tree from the text of `get-trace-artifact` (`{"spans": [...]}`). */
 export function parseSpanTree(text: string): SpanTree {
+  const steps = spanTreeSteps(text);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** As parseSpanTree, giving the page a turn every few thousand spans so input and painting go on. */
+export async function parseSpanTreeInSlices(text: string): Promise<SpanTree> {
+  const steps = spanTreeSteps(text);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+function* spanTreeSteps(text: string): Generator<void, SpanTree> {
   const parsed = JSON.parse(text.replace(NS_FIELDS, '$1"$2"')) as { spans?: RawSpan[] };
   const raw = Array.isArray(parsed.spans) ? parsed.spans : [];
   const zero: Time = { ms: 0, ns: 0 };
@@ -80,13 +103,12 @@ export function parseSpanTree(text: string): SpanTree {
   // The server sends spans by start time; sort only when it did not.
   if (starts.some((t, i) => i > 0 && before(t, starts[i - 1]!))) order.sort((a, b) => between(starts[b]!, starts[a]!));
 
-  const nodes: SpanNode[] = order.map((i) => {
+  const nodes: SpanNode[] = [];
+  for (const i of order) {
     const s = raw[i]!;
     const stop = time(s.end_time_unix_nano);
     if (stop !== undefined && before(end, stop)) end = stop;
-    const attributes: Record<string, string> = {};
-    for (const [k, v] of Object.entries(s.attributes ?? {})) attributes[k] = typeof v === "string" ? v : JSON.stringify(v);
-    return {
+    nodes.push({
       id: s.span_id ?? String(i),
       parentId: s.parent_span_id || undefined,
       name: s.name ?? "",
@@ -94,7 +116,7 @@ export function parseSpanTree(text: string): SpanTree {
       durationMs: stop === undefined ? undefined : between(starts[i]!, stop),
       statusCode: s.status?.code ?? "STATUS_CODE_UNSET",
       statusMessage: s.status?.message ?? "",
-      attributes,
+      attributes: s.attributes ?? {},
       events: (s.events ?? []).map((e) => {
         const at = time(e.time_unix_nano ?? e.timestamp);
         return { name: e.name ?? "", offsetMs: at === undefined ? undefined : between(origin, at), attributes: e.attributes ?? {} };
@@ -102,8 +124,10 @@ export function parseSpanTree(text: string): SpanTree {
       depth: 0,
       parent: -1,
       children: [],
-    };
-  });
+    });
+    if (nodes.length % SLICE === 0) yield;
+  }
+  yield;
 
   const byId = new Map<string, number>();
   nodes.forEach((n, i) => byId.set(n.id, i));
@@ -125,7 +149,7 @@ export function parseSpanTree(text: string): SpanTree {
       stack.push(c);
     }
   }
-  return { nodes, roots, durationMs: between(origin, end) };
+  return { nodes, index: byId, roots, durationMs: between(origin, end) };
 }
 
 /** The rows shown (node indices in tree order), skipping the children of collapsed spans. */
@@ -145,8 +169,8 @@ export function visibleRows(tree: SpanTree, collapsed: ReadonlySet<number>): Int
 }
 
 /** A span attribute's JSON text as a value (text that is not JSON stays text). */
-export function attributeValue(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
+export function attributeValue(text: unknown): unknown {
+  if (typeof text !== "string") return text;
   try {
     return JSON.parse(text);
   } catch {
@@ -166,6 +190,14 @@ export function formatSpanDuration(value: number | undefined): string {
   if (value < 1000) return `${Number(value.toPrecision(3))}ms`;
   if (value < 60_000) return `${Number((value / 1000).toPrecision(3))}s`;
   return `${Math.floor(value / 60_000)}m ${Math.round((value % 60_000) / 1000)}s`;
+}
+
+/** The node an assessment's span id (16 hex digits) names, if the trace has it. */
+export function nodeOfSpanId(tree: SpanTree, hex: string): number | undefined {
+  const direct = tree.index.get(hex);
+  if (direct !== undefined || !/^[0-9a-f]{16}$/.test(hex)) return direct;
+  const bytes = hex.match(/../g)!.map((b) => String.fromCharCode(parseInt(b, 16)));
+  return tree.index.get(btoa(bytes.join("")));
 }
 
 /** Base64 span ids (traces.json) as the 16 hex digits assessments use. */

@@ -11,11 +11,10 @@ import { formatTime } from "./format.ts";
 import { href } from "./router.ts";
 import { assessmentValue, SpanDetail } from "./span-detail.tsx";
 import { SpanList } from "./span-list.tsx";
-import { formatSpanDuration, parseSpanTree, spanIdHex, visibleRows, type SpanTree } from "./span-tree.ts";
+import { formatSpanDuration, nodeOfSpanId, parseSpanTreeInSlices, spanIdHex, visibleRows, type SpanTree } from "./span-tree.ts";
 
 function Assessments(props: { assessments: Assessment[]; tree?: SpanTree; onSelectSpan: (node: number) => void }) {
   const { assessments, tree } = props;
-  const spanIndex = useMemo(() => new Map((tree?.nodes ?? []).map((n, i) => [spanIdHex(n.id), i])), [tree]);
   if (!assessments.length) return null;
   return (
     <section class="card">
@@ -33,7 +32,7 @@ function Assessments(props: { assessments: Assessment[]; tree?: SpanTree; onSele
         </thead>
         <tbody>
           {assessments.map((a) => {
-            const span = a.span_id ? spanIndex.get(a.span_id) : undefined;
+            const span = a.span_id && tree ? nodeOfSpanId(tree, a.span_id) : undefined;
             return (
               <tr key={a.assessment_id} class={a.valid === false ? "deleted" : ""} title={a.valid === false ? "overridden" : undefined}>
                 <td>{a.assessment_name}</td>
@@ -68,7 +67,7 @@ export function TraceView(props: { traceId: string; onClose: () => void }) {
     const started = performance.now();
     const text = await fetchTraceSpansText(traceId);
     const fetched = performance.now();
-    const tree = parseSpanTree(text);
+    const tree = await parseSpanTreeInSlices(text);
     return { tree, fetchMs: fetched - started, parseMs: performance.now() - fetched };
   }, [traceId]);
   const tree = spans.value?.tree;
