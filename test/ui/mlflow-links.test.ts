@@ -32,8 +32,10 @@ describe("MLflow link -> fml route", () => {
     ['#/metric/loss?runs=["a1","b2"]&experiments=["3"]', "#/compare?runs=a1%2Cb2&exp=3&y=m%3Aloss"],
     ['#/metric/loss?runs=["a1"]&experiments=["3"]', "#/runs/a1?tab=charts"],
     ["#/models/my%20model/versions/4", "#/models/my%20model?version=4"],
-    ["#/experiments/3/models/m-0123", "#/logged-models/m-0123?exp=3"],
-    ["#/experiments/3/traces", "#/traces?exp=3"],
+    // MLflow 3's logged-model and trace pages have the same address in fml
+    ["#/experiments/3/models/m-0123", undefined],
+    ["#/experiments/3/models", undefined],
+    ["#/experiments/3/traces", undefined],
     ["#/experiments/3/runs", "#/experiments/3"],
     // fml's own routes stay as they are
     ["#/experiments/3", undefined],
@@ -143,19 +145,17 @@ describe.skipIf(!hasChromium)(`MLflow links in Chromium${hasChromium ? "" : " (s
     expect(await page.locator("tr.selected").count()).toBe(1);
   }, browserTimeout);
 
-  test("a logged model link says the page is not available yet and links to the experiment", async () => {
+  test("a logged model link opens fml's logged model page at the same address", async () => {
     await open(`#/experiments/${experimentId}/models/m-0123456789`);
-    await page.getByRole("heading", { name: "Logged model m-0123456789" }).waitFor();
-    expect(await page.locator(".not-yet").textContent()).toContain("cannot show logged models yet");
-    await page.getByRole("link", { name: "Open the experiment's runs" }).click();
-    await page.locator(".run-row").first().waitFor();
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toContain("not found");
+    expect(await hash()).toBe(`#/experiments/${experimentId}/models/m-0123456789`);
   }, browserTimeout);
 
-  test("an experiment's traces link says so and links to the experiment", async () => {
+  test("an experiment's traces link opens its Traces tab at the same address", async () => {
     await open(`#/experiments/${experimentId}/traces`);
-    await page.getByRole("heading", { name: "Traces" }).waitFor();
-    expect(await page.locator(".not-yet").textContent()).toContain("cannot show traces yet");
-    expect(await hash()).toBe(`#/traces?exp=${experimentId}`);
+    await page.locator('[data-testid="trace-count"]').waitFor();
+    expect(await hash()).toBe(`#/experiments/${experimentId}/traces`);
   }, browserTimeout);
 
   test("no page threw an uncaught error", () => {

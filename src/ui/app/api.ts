@@ -1,4 +1,7 @@
-/** Calls fml's JSON API under `/ajax-api/2.0/mlflow/`, turning MLflow's error shape into ApiError. */
+/**
+ * Calls fml's JSON API under `/ajax-api/2.0/mlflow/` (and `/ajax-api/3.0/mlflow/` for traces),
+ * turning MLflow's error shape into ApiError.
+ */
 
 export class ApiError extends Error {
   constructor(
@@ -66,15 +69,32 @@ export function post<T = unknown>(endpoint: string, body: unknown = {}, method =
   });
 }
 
+/** The MLflow 3 trace endpoints, served under `/ajax-api/3.0/mlflow/` only. */
+export const v3 = {
+  get<T = unknown>(endpoint: string, query: Query = {}): Promise<T> {
+    return request<T>("ajax-api/3.0/mlflow/" + endpoint + toQuery(query));
+  },
+  post<T = unknown>(endpoint: string, body: unknown = {}): Promise<T> {
+    return request<T>("ajax-api/3.0/mlflow/" + endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  },
+};
+
+/** The text of a trace's spans in MLflow's traces.json form (`{"spans": [...]}`). */
+export async function fetchTraceSpansText(traceId: string): Promise<string> {
+  const response = await fetch(`ajax-api/3.0/mlflow/get-trace-artifact${toQuery({ request_id: traceId })}`);
+  if (!response.ok) {
+    let message = `Cannot read the spans of ${traceId} (${response.status})`;
+    try {
+      message = (JSON.parse(await response.text()) as { message?: string }).message ?? message;
+    } catch {}
+    throw new ApiError(response.status, String(response.status), message);
+  }
+  return response.text();
+}
+
 /** URL of one artifact file, as served by `/get-artifact`. */
 export function artifactUrl(runId: string, path: string): string {
   return `get-artifact${toQuery({ run_id: runId, path })}`;
-}
-
-export async function fetchArtifact(runId: string, path: string): Promise<Response> {
-  const response = await fetch(artifactUrl(runId, path));
-  if (!response.ok) throw new ApiError(response.status, String(response.status), `Cannot read ${path} (${response.status})`);
-  return response;
 }
 
 // MLflow's JSON shapes (only the fields the UI reads).
@@ -117,8 +137,63 @@ export interface Run {
   info: RunInfo;
   data: { metrics?: Metric[]; params?: Tag[]; tags?: Tag[] };
   inputs?: { dataset_inputs?: DatasetInput[] };
+  outputs?: { model_outputs?: { model_id: string; step?: number }[] };
+}
+export interface ModelMetric extends Metric {
+  dataset_name?: string;
+  dataset_digest?: string;
+  model_id?: string;
+}
+/** An MLflow 3 logged model. */
+export interface LoggedModel {
+  info: {
+    model_id: string;
+    experiment_id: string;
+    name: string;
+    creation_timestamp_ms?: number;
+    last_updated_timestamp_ms?: number;
+    artifact_uri?: string;
+    status?: string;
+    model_type?: string;
+    source_run_id?: string;
+    tags?: Tag[];
+  };
+  data: { params?: Tag[]; metrics?: ModelMetric[] };
 }
 
 export function tagOf(run: Run, key: string): string | undefined {
   return run.data.tags?.find((t) => t.key === key)?.value;
+}
+
+/** MLflow 3 TraceInfoV3 and its assessments (only the fields the UI reads). */
+export interface Assessment {
+  assessment_id: string;
+  assessment_name: string;
+  trace_id?: string;
+  span_id?: string;
+  source?: { source_type?: string; source_id?: string };
+  create_time?: string;
+  feedback?: { value?: unknown; error?: { error_code?: string; error_message?: string } };
+  expectation?: { value?: unknown; serialized_value?: { serialization_format?: string; value?: string } };
+  rationale?: string;
+  valid?: boolean;
+}
+export interface TraceInfo {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location?: { mlflow_experiment?: { experiment_id: string } };
+  request_time?: string;
+  execution_duration?: string;
+  state?: string;
+  trace_metadata?: Record<string, string>;
+  assessments?: Assessment[];
+  tags?: Record<string, string>;
+  request_preview?: string;
+  response_preview?: string;
+}
+
+/** A protobuf Duration (`"1.500s"`) in milliseconds. */
+export function durationMs(duration: string | undefined): number | undefined {
+  const match = duration ? /^(-?\d+(?:\.\d+)?)s$/.exec(duration) : null;
+  return match ? Number(match[1]) * 1000 : undefined;
 }

@@ -1,16 +1,42 @@
 /**
- * The artifact browser of a run: a directory listing (`artifacts/list`) and previews of text,
- * JSON, YAML, CSV (as a table) and images through `/get-artifact`, with a download link.
+ * The artifact browser of a run or a logged model: a directory listing (`artifacts/list`,
+ * `logged-models/<id>/artifacts/directories`) and previews of text, JSON, YAML, CSV (as a table)
+ * and images through the download routes, with a download link.
  */
 
 import { useEffect, useState } from "preact/hooks";
-import { artifactUrl, fetchArtifact, get } from "./api.ts";
+import { ApiError, artifactUrl, get } from "./api.ts";
 import { useAsync } from "./common.tsx";
+import { modelFileUrl } from "./mlmodel.ts";
 
 interface FileInfo {
   path: string;
   is_dir?: boolean;
   file_size?: number;
+}
+
+/** Where the files come from: a run's artifacts or a logged model's. */
+export interface ArtifactSource {
+  id: string;
+  list(dir: string): Promise<FileInfo[]>;
+  url(path: string): string;
+}
+
+export function runArtifacts(runId: string): ArtifactSource {
+  return {
+    id: runId,
+    list: async (dir) => (await get<{ files?: FileInfo[] }>("artifacts/list", { run_id: runId, path: dir || undefined })).files ?? [],
+    url: (path) => artifactUrl(runId, path),
+  };
+}
+
+export function modelArtifacts(modelId: string): ArtifactSource {
+  return {
+    id: modelId,
+    list: async (dir) =>
+      (await get<{ files?: FileInfo[] }>(`logged-models/${encodeURIComponent(modelId)}/artifacts/directories`, { artifact_directory_path: dir || undefined })).files ?? [],
+    url: (path) => modelFileUrl(modelId, path),
+  };
 }
 
 const imageExt = /\.(png|jpe?g|gif|svg|webp|bmp|ico)$/i;
@@ -57,16 +83,18 @@ function Icon(props: { dir: boolean }) {
   );
 }
 
-function Preview(props: { runId: string; file: FileInfo }) {
-  const { runId, file } = props;
+function Preview(props: { source: ArtifactSource; file: FileInfo }) {
+  const { source, file } = props;
   const name = file.path.split("/").pop() ?? file.path;
   const isImage = imageExt.test(name);
   const isText = !isImage && (textExt.test(file.path) || !/\.[^/]+$/.test(name));
   const content = useAsync(async () => {
     if (!isText || (file.file_size ?? 0) > maxPreviewBytes) return undefined;
-    return (await fetchArtifact(runId, file.path)).text();
-  }, [runId, file.path]);
-  const url = artifactUrl(runId, file.path);
+    const response = await fetch(source.url(file.path));
+    if (!response.ok) throw new ApiError(response.status, String(response.status), `Cannot read ${file.path} (${response.status})`);
+    return response.text();
+  }, [source.id, file.path]);
+  const url = source.url(file.path);
   let body = null;
   if (isImage) body = <img class="artifact-image" src={url} alt={file.path} />;
   else if (!isText) body = <p class="muted">No preview for this file type. Download it to open it.</p>;
@@ -114,22 +142,26 @@ function Preview(props: { runId: string; file: FileInfo }) {
   );
 }
 
-/** `initialPath` (from MLflow's `runs/<id>/artifacts/<path>` links) opens that folder or file. */
-export function ArtifactBrowser(props: { runId: string; initialPath?: string }) {
-  const { runId } = props;
+/**
+ * `initialPath` (from MLflow's `runs/<id>/artifacts/<path>` links) opens that folder or file once
+ * it is listed; `initialFile` (a logged model's MLmodel) is shown at once.
+ */
+export function ArtifactBrowser(props: { source: ArtifactSource; initialPath?: string; initialFile?: string }) {
+  const { source } = props;
   const parentOf = (path: string): string => path.split("/").slice(0, -1).join("/");
   const [dir, setDir] = useState(props.initialPath ? parentOf(props.initialPath) : "");
-  const [file, setFile] = useState<FileInfo>();
+  const [file, setFile] = useState<FileInfo | undefined>(props.initialFile ? { path: props.initialFile } : undefined);
   const [opening, setOpening] = useState(props.initialPath);
   useEffect(() => {
     setDir(props.initialPath ? parentOf(props.initialPath) : "");
-    setFile(undefined);
+    setFile(props.initialFile ? { path: props.initialFile } : undefined);
     setOpening(props.initialPath);
-  }, [runId, props.initialPath]);
-  const listing = useAsync(
-    () => get<{ files?: FileInfo[] }>("artifacts/list", { run_id: runId, path: dir || undefined }),
-    [runId, dir],
-  );
+  }, [source.id, props.initialPath]);
+  // The initial file may be known only after the browser is shown (a model's MLmodel).
+  useEffect(() => {
+    if (props.initialFile && !dir) setFile((f) => f ?? { path: props.initialFile! });
+  }, [props.initialFile]);
+  const listing = useAsync(async () => ({ files: await source.list(dir) }), [source.id, dir]);
   useEffect(() => {
     const entry = opening && listing.value?.files?.find((f) => f.path === opening);
     if (!opening || !listing.value) return;
@@ -179,7 +211,7 @@ export function ArtifactBrowser(props: { runId: string; initialPath?: string }) 
           ))}
         </ul>
       </div>
-      <div class="artifact-view">{file ? <Preview runId={runId} file={file} /> : <p class="muted">Select a file to preview it.</p>}</div>
+      <div class="artifact-view">{file ? <Preview source={source} file={file} /> : <p class="muted">Select a file to preview it.</p>}</div>
     </div>
   );
 }

@@ -6,12 +6,14 @@ import "uplot/dist/uPlot.min.css";
 import "../style.css";
 import { ComparePage } from "./compare.tsx";
 import { ExperimentsPage } from "./experiments.tsx";
+import { LoggedModelPage } from "./logged-model.tsx";
+import { LoggedModelsPage } from "./logged-models.tsx";
 import { ModelPage, ModelsPage } from "./registry.tsx";
 import { fromMlflowLink } from "./mlflow-links.ts";
-import { NotYetPage } from "./not-yet.tsx";
 import { href, navigate, useRoute } from "./router.ts";
 import { RunPage } from "./run.tsx";
 import { RunsPage } from "./runs.tsx";
+import { TracesPage } from "./traces.tsx";
 
 function Page() {
   const route = useRoute();
@@ -21,16 +23,15 @@ function Page() {
     if (fmlLink) navigate(fmlLink, true);
   }, [fmlLink]);
   if (fmlLink) return null;
-  const [section, id] = route.path;
-  const exp = route.query.get("exp");
+  const [section, id, tab, item] = route.path;
+  // MLflow's experiment tabs: `#/experiments/<id>/models[/<model_id>]`, `#/experiments/<id>/traces[/<trace_id>]`.
+  if (section === "experiments" && id && tab === "models" && item) return <LoggedModelPage route={route} experimentId={id} modelId={item} />;
+  if (section === "experiments" && id && tab === "models") return <LoggedModelsPage key={id} route={route} experimentId={id} />;
+  if (section === "experiments" && id && tab === "traces") return <TracesPage key={id} route={route} experimentId={id} traceId={item} />;
   if (section === "experiments" && id) return <RunsPage key={id} route={route} experimentId={id} />;
   if (section === "runs" && id) return <RunPage route={route} runId={id} />;
   if (section === "compare") return <ComparePage route={route} />;
   if (section === "models" && id) return <ModelPage name={id} version={route.query.get("version") ?? undefined} />;
-  if (section === "logged-models") {
-    return <NotYetPage title={id ? `Logged model ${id}` : "Logged models"} what="logged models" experimentId={exp} api="/api/2.0/mlflow/logged-models" />;
-  }
-  if (section === "traces") return <NotYetPage title="Traces" what="traces" experimentId={exp} api="/api/2.0/mlflow/traces" />;
   if (section === "models") return <ModelsPage route={route} />;
   return <ExperimentsPage route={route} />;
 }

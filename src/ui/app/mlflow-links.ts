@@ -35,10 +35,8 @@ export function fromMlflowLink(route: Route): string | undefined {
       }
       return href(`/runs/${seg(subId)}`);
     }
-    // experiments/<id>/models/<model_id>: an MLflow 3 logged model
-    if (sub === "models" && subId) return href(`/logged-models/${seg(subId)}`, { exp: id });
-    if (sub === "models") return href("/logged-models", { exp: id });
-    if (sub === "traces") return href("/traces", { exp: id });
+    // experiments/<id>/models[/<model_id>] and traces[/<trace_id>]: fml's pages use MLflow's form
+    if (sub === "models" || sub === "traces") return undefined;
     // any other tab of MLflow's experiment page (runs, chart, evaluation-runs, ...)
     if (sub) return href(`/experiments/${seg(id)}`);
     return undefined;

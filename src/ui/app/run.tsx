@@ -5,11 +5,12 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { get, post, tagOf, type Run } from "./api.ts";
-import { ArtifactBrowser } from "./artifacts.tsx";
+import { ArtifactBrowser, runArtifacts } from "./artifacts.tsx";
 import { ChartControls, loadChartSettings, MetricChart } from "./chart.tsx";
 import { Copy, ErrorBox, useAsync } from "./common.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { RunLoggedModels } from "./run-models.tsx";
 import { href, setQuery, type Route } from "./router.ts";
 
 const noteTag = "mlflow.note.content";
@@ -183,6 +184,7 @@ export function RunPage(props: { route: Route; runId: string }) {
               </dl>
             </section>
             <Description run={run} onSaved={() => setTick((t) => t + 1)} />
+            <RunLoggedModels run={run} />
             <section class="card">
               <h2>Datasets</h2>
               {datasets.length ? (
@@ -263,7 +265,7 @@ export function RunPage(props: { route: Route; runId: string }) {
       )}
       {tab === "artifacts" && (
         <section class="card">
-          <ArtifactBrowser runId={info.run_id} initialPath={route.query.get("path") ?? undefined} />
+          <ArtifactBrowser source={runArtifacts(info.run_id)} initialPath={route.query.get("path") ?? undefined} />
         </section>
       )}
     </div>

@@ -7,6 +7,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type Experiment, type Run } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync } from "./common.tsx";
+import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
 import { href, navigate, setQuery, type Route } from "./router.ts";
 
@@ -280,6 +281,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
         </span>
       </div>
       <ErrorBox error={experiment.error} />
+      <ExperimentTabs experimentId={experimentId} active="runs" />
       <form
         class="filter"
         onSubmit={(e) => {
