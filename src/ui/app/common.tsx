@@ -26,6 +26,39 @@ export function ClientHint() {
   );
 }
 
+/**
+ * A search box for one of MLflow's filter grammars: `text` is what is typed, `filter` what is
+ * applied (from the URL); submitting applies the trimmed text, Clear removes the filter. Extra
+ * buttons go in `children`.
+ */
+export function FilterForm(props: {
+  placeholder: string;
+  text: string;
+  setText: (text: string) => void;
+  filter: string | undefined;
+  apply: (filter: string | undefined) => void;
+  children?: ComponentChildren;
+}) {
+  return (
+    <form class="filter" onSubmit={(e) => (e.preventDefault(), props.apply(props.text.trim() || undefined))}>
+      <input
+        name="filter"
+        class="mono"
+        placeholder={props.placeholder}
+        value={props.text}
+        onInput={(e) => props.setText((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit">Search</button>
+      {props.filter && (
+        <button type="button" class="link" onClick={() => props.apply(undefined)}>
+          Clear
+        </button>
+      )}
+      {props.children}
+    </form>
+  );
+}
+
 export function Copy(props: { text: string }) {
   const [done, setDone] = useState(false);
   return (

@@ -5,7 +5,7 @@
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { post, type LoggedModel } from "./api.ts";
-import { Empty } from "./common.tsx";
+import { Empty, FilterForm } from "./common.tsx";
 import { ExperimentHeader } from "./experiment-tabs.tsx";
 import { formatTime, formatValue } from "./format.ts";
 import { latestMetrics, loggedModelHref, statusLabel } from "./mlmodel.ts";
@@ -88,21 +88,7 @@ export function LoggedModelsPage(props: { route: Route; experimentId: string }) 
           {search.token ? "+" : ""} models{search.loading ? " (loading…)" : ""}
         </span>
       </ExperimentHeader>
-      <form class="filter" onSubmit={(e) => (e.preventDefault(), setQuery({ filter: text.trim() || undefined }))}>
-        <input
-          name="filter"
-          class="mono"
-          placeholder={"metrics.accuracy > 0.9 AND params.alpha = '0.5' AND name LIKE 'model%'"}
-          value={text}
-          onInput={(e) => setText((e.target as HTMLInputElement).value)}
-        />
-        <button type="submit">Search</button>
-        {filter && (
-          <button type="button" class="link" onClick={() => setQuery({ filter: undefined })}>
-            Clear
-          </button>
-        )}
-      </form>
+      <FilterForm placeholder={"metrics.accuracy > 0.9 AND params.alpha = '0.5' AND name LIKE 'model%'"} text={text} setText={setText} filter={filter} apply={(f) => setQuery({ filter: f })} />
       {search.error && (
         <div class="error" role="alert" data-testid="filter-error">
           {search.error}

@@ -7,7 +7,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { durationMs, v3, type TraceInfo } from "./api.ts";
-import { Empty } from "./common.tsx";
+import { Empty, FilterForm } from "./common.tsx";
 import { ExperimentHeader } from "./experiment-tabs.tsx";
 import { formatTime } from "./format.ts";
 import { href, navigate, setQuery, type Route } from "./router.ts";
@@ -90,24 +90,11 @@ export function TracesPage(props: { route: Route; experimentId: string; traceId?
         <TraceView key={selected} traceId={selected} onClose={close} />
       ) : (
         <>
-          <form class="filter" onSubmit={(e) => (e.preventDefault(), setQuery({ filter: text.trim() || undefined }))}>
-            <input
-              name="filter"
-              class="mono"
-              placeholder={"tags.env = 'prod' AND status = 'OK' AND execution_time_ms > 1000"}
-              value={text}
-              onInput={(e) => setText((e.target as HTMLInputElement).value)}
-            />
-            <button type="submit">Search</button>
-            {filter && (
-              <button type="button" class="link" onClick={() => setQuery({ filter: undefined })}>
-                Clear
-              </button>
-            )}
+          <FilterForm placeholder={"tags.env = 'prod' AND status = 'OK' AND execution_time_ms > 1000"} text={text} setText={setText} filter={filter} apply={(f) => setQuery({ filter: f })}>
             <button type="button" onClick={() => setTick((t) => t + 1)}>
               Refresh
             </button>
-          </form>
+          </FilterForm>
           {search.error && (
             <div class="error" role="alert" data-testid="filter-error">
               {search.error}
