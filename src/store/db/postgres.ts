@@ -422,8 +422,12 @@ async function inTransaction<T>(
   fn: (tx: PostgresConnection) => Promise<T>,
 ): Promise<T> {
   try {
-    await session.unsafe(begin);
+    // Sent now, it travels with the transaction's first statement (postgres.js pipelines the
+    // queries of one connection): one round trip fewer per transaction.
+    const begun = session.unsafe(begin);
+    begun.catch(() => undefined);
     const result = await fn(new PostgresConnection(session, "transaction"));
+    await begun;
     await session.unsafe("COMMIT");
     return result;
   } catch (error) {
