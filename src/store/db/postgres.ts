@@ -11,6 +11,7 @@ import { maskPassword } from "../../config.ts";
 import { MlflowError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { Database, Reader, Row } from "./database.ts";
+import { watchStatistics } from "./pg-statistics.ts";
 import { raw, render, sql, type Sql } from "./sql.ts";
 
 export class PostgresConnectError extends Error {
@@ -438,11 +439,20 @@ async function inTransaction<T>(
 
 /** The pool as fml's `Database`; `close` waits up to 5 s for running queries. */
 export class PostgresDatabase extends PostgresConnection {
+  private stopWatching = (): void => {};
+
   constructor(readonly pool: PostgresSql) {
     super(pool, "pool");
   }
 
+  /** For a long-running server: statistics that autovacuum has not caught up with yet. */
+  startMaintenance(): void {
+    this.stopWatching();
+    this.stopWatching = watchStatistics(this);
+  }
+
   override async close(): Promise<void> {
+    this.stopWatching();
     await this.pool.end({ timeout: 5 });
   }
 }
