@@ -7,6 +7,7 @@
 import type { DatabaseTarget } from "../config.ts";
 import { toBoolean, type Database, type Row } from "../store/db/database.ts";
 import { join, Sql, sql, type SqlValue } from "../store/db/sql.ts";
+import { refreshStatistics } from "../store/db/statistics.ts";
 import { chunks, WORKSPACE } from "../store/common.ts";
 import {
   identifier,
@@ -375,6 +376,8 @@ async function copyAll(
   if (problems.length > 0) {
     throw new ImportError(`row counts do not match after the import: ${problems.join("; ")}`);
   }
+  // The planner's picture of the output predates every row just written.
+  await refreshStatistics(db);
   return { tables: reports, notImported };
 }
 

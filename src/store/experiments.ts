@@ -87,6 +87,16 @@ async function loadExperiments(db: Database, where: Sql): Promise<Experiment[]> 
   return rows.map((r, i) => decodeExperiment(r, tagsById.get(ids[i] as number) ?? []));
 }
 
+/** The experiment without its tags (all that creating a run needs), or MLflow's 404. */
+export async function experimentWithoutTags(db: Database, id: string): Promise<Experiment> {
+  const numeric = parseExperimentId(id);
+  const [row] = await db.all(sql`
+    SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time
+    FROM experiments WHERE experiment_id = ${numeric}`);
+  if (!row) throw notFound(`No Experiment with id=${id} exists`);
+  return decodeExperiment(row, []);
+}
+
 /** The experiment or MLflow's 404; `db` may be a transaction. */
 export async function experimentById(db: Database, id: string): Promise<Experiment> {
   const numeric = parseExperimentId(id);

@@ -6,7 +6,7 @@
 
 import { invalidParameter } from "../errors.ts";
 import { chunks, INSERT_CHUNK, keyValueColumns, metricColumns } from "./common.ts";
-import type { Database } from "./db/database.ts";
+import { inOrder, type Database, type Row } from "./db/database.ts";
 import { bulkRows, list, sql } from "./db/sql.ts";
 import { decodeParam } from "./rows.ts";
 import type { ModelMetricInput } from "./logged-model-types.ts";
@@ -36,14 +36,22 @@ function isNewer(a: EncodedMetric, b: EncodedMetric): boolean {
   return a.value > b.value;
 }
 
-/** Atomic: every param, metric and tag is stored, or none is. */
+type Step = () => Promise<unknown>;
+
+/**
+ * Atomic: every param, metric and tag is stored, or none is. The run's lock goes first and every
+ * write after it in one go (see `inOrder`); the checks that need their results (the run is
+ * active, no param changed) come after, and a failed one rolls all of it back.
+ */
 export async function logBatch(db: Database, runId: string, batch: LogBatch): Promise<void> {
   await db.transaction(async (tx) => {
-    await activeRun(tx, runId);
-    if (batch.params.length > 0) await insertParams(tx, runId, batch.params);
-    if (batch.metrics.length > 0) await insertMetrics(tx, runId, batch.metrics);
+    const params = batch.params.length > 0 ? paramSteps(tx, runId, batch.params) : undefined;
+    const steps: Step[] = [() => activeRun(tx, runId), ...(params?.steps ?? [])];
+    if (batch.metrics.length > 0) steps.push(...metricSteps(tx, runId, batch.metrics));
+    if (batch.tags.length > 0) steps.push(() => upsertRunTags(tx, runId, batch.tags));
+    await inOrder(tx, steps);
+    await params?.check();
     await logModelMetrics(tx, runId, modelMetrics(batch.metrics));
-    if (batch.tags.length > 0) await upsertRunTags(tx, runId, batch.tags);
   });
 }
 
@@ -51,19 +59,33 @@ function modelMetrics(metrics: readonly Metric[]): ModelMetricInput[] {
   return metrics.flatMap((m) => (m.modelId ? [{ ...m, modelId: m.modelId }] : []));
 }
 
-/** Params are write-once: the same value again is a no-op, a different one fails the batch. */
-async function insertParams(tx: Database, runId: string, params: readonly Tag[]): Promise<void> {
-  const existing = await tx.all(sql`
-    SELECT "key", value FROM params
-    WHERE run_uuid = ${runId} AND "key" IN ${list(params.map((p) => p.key))}`);
-  const logged = new Map<string, string>();
-  for (const row of existing) {
-    const param = decodeParam(row);
-    logged.set(param.key, param.value);
-  }
-  const changed = params.filter((p) => logged.has(p.key) && logged.get(p.key) !== p.value);
-  const [first] = changed;
-  if (first) {
+/**
+ * Params are write-once: the same value again is a no-op, a different one fails the batch. The
+ * new ones are inserted (an existing key is left as it is), then the stored values read back: a
+ * value other than the one sent is a change. The run's lock keeps others from writing between.
+ */
+function paramSteps(tx: Database, runId: string, params: readonly Tag[]): { steps: Step[]; check: () => Promise<void> } {
+  const steps: Step[] = chunks(params, INSERT_CHUNK).map((chunk) => () =>
+    tx.run(sql`
+      INSERT INTO params ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, chunk.map((p) => [p.key, p.value, runId]))}
+      ON CONFLICT ("key", run_uuid) DO NOTHING`),
+  );
+  let stored: Promise<Row[]> = Promise.resolve([]);
+  steps.push(() => {
+    stored = tx.all(sql`
+      SELECT "key", value FROM params
+      WHERE run_uuid = ${runId} AND "key" IN ${list(params.map((p) => p.key))}`);
+    return stored;
+  });
+  const check = async (): Promise<void> => {
+    const logged = new Map<string, string>();
+    for (const row of await stored) {
+      const param = decodeParam(row);
+      logged.set(param.key, param.value);
+    }
+    const changed = params.filter((p) => logged.has(p.key) && logged.get(p.key) !== p.value);
+    const [first] = changed;
+    if (!first) return;
     throw invalidParameter(
       changed.length === 1
         ? `Changing param values is not allowed. Param with key='${first.key}' was already ` +
@@ -73,25 +95,18 @@ async function insertParams(tx: Database, runId: string, params: readonly Tag[])
             changed.map((p) => ({ key: p.key, old_value: logged.get(p.key), new_value: p.value })),
           )}' for run ID='${runId}'.`,
     );
-  }
-  const fresh = params.filter((p) => !logged.has(p.key));
-  for (const chunk of chunks(fresh, INSERT_CHUNK)) {
-    const rows = chunk.map((p) => [p.key, p.value, runId]);
-    await tx.run(sql`
-      INSERT INTO params ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, rows)}
-      ON CONFLICT ("key", run_uuid) DO NOTHING`);
-  }
+  };
+  return { steps, check };
 }
 
-async function insertMetrics(tx: Database, runId: string, metrics: readonly Metric[]): Promise<void> {
+function metricSteps(tx: Database, runId: string, metrics: readonly Metric[]): Step[] {
   const encoded = metrics.map(encode);
-  for (const chunk of chunks(encoded, INSERT_CHUNK)) {
-    const rows = chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]);
-    await tx.run(sql`
+  const steps: Step[] = chunks(encoded, INSERT_CHUNK).map((chunk) => () =>
+    tx.run(sql`
       INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid)
-      ${bulkRows(tx.dialect, metricColumns, rows)}
-      ON CONFLICT DO NOTHING`);
-  }
+      ${bulkRows(tx.dialect, metricColumns, chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]))}
+      ON CONFLICT DO NOTHING`),
+  );
   // One candidate per key (a statement may touch each latest_metrics row only once on
   // PostgreSQL); the database keeps whichever of stored and candidate is newer.
   const newest = new Map<string, EncodedMetric>();
@@ -101,16 +116,19 @@ async function insertMetrics(tx: Database, runId: string, metrics: readonly Metr
   }
   for (const chunk of chunks([...newest.values()], INSERT_CHUNK)) {
     const rows = chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]);
-    await tx.run(sql`
-      INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)
-      ${bulkRows(tx.dialect, metricColumns, rows)}
-      ON CONFLICT ("key", run_uuid) DO UPDATE SET
-        value = excluded.value, timestamp = excluded.timestamp,
-        step = excluded.step, is_nan = excluded.is_nan
-      WHERE excluded.step > latest_metrics.step
-        OR (excluded.step = latest_metrics.step
-            AND (latest_metrics.timestamp IS NULL OR excluded.timestamp > latest_metrics.timestamp
-                 OR (excluded.timestamp = latest_metrics.timestamp
-                     AND excluded.value > latest_metrics.value)))`);
+    steps.push(() =>
+      tx.run(sql`
+        INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)
+        ${bulkRows(tx.dialect, metricColumns, rows)}
+        ON CONFLICT ("key", run_uuid) DO UPDATE SET
+          value = excluded.value, timestamp = excluded.timestamp,
+          step = excluded.step, is_nan = excluded.is_nan
+        WHERE excluded.step > latest_metrics.step
+          OR (excluded.step = latest_metrics.step
+              AND (latest_metrics.timestamp IS NULL OR excluded.timestamp > latest_metrics.timestamp
+                   OR (excluded.timestamp = latest_metrics.timestamp
+                       AND excluded.value > latest_metrics.value)))`),
+    );
   }
+  return steps;
 }

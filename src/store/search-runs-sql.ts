@@ -46,14 +46,26 @@ export function lifecycleStages(viewType: ViewType): string[] {
   return ["active", "deleted"];
 }
 
+/**
+ * A column compared inside a per-run test. On SQLite the unary + keeps the comparison off every
+ * index, so the test is always one probe of the run's (key, run_uuid) row: without planner
+ * statistics SQLite 3.5x would otherwise scan the key's value range in fml_latest_metrics_key_value
+ * (or fml_params_key_value) once per run, 25,000 runs × 12,500 entries (15-25 s for one page).
+ */
+function probed(column: string, dialect: Dialect): Sql {
+  return raw(dialect === "sqlite" ? `+${column}` : column);
+}
+
 function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
   switch (c.entity) {
     case "metric": {
       const p = c.predicate;
+      const value = probed("m.value", dialect);
+      const isNan = probed("m.is_nan", dialect);
       const test =
         p.comparator === "!="
-          ? sql`(m.is_nan = TRUE OR ${compareNumber(sql`m.value`, p, dialect)})`
-          : sql`m.is_nan = FALSE AND ${compareNumber(sql`m.value`, p, dialect)}`;
+          ? sql`(${isNan} = TRUE OR ${compareNumber(value, p, dialect)})`
+          : sql`${isNan} = FALSE AND ${compareNumber(value, p, dialect)}`;
       return sql`EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = ${runId} AND m."key" = ${c.key} AND ${test})`;
     }
     case "param":
@@ -61,7 +73,7 @@ function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
       const table = raw(c.entity === "param" ? "params" : "tags");
       const p = c.predicate;
       if (p.kind === "null") {
-        const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND k.value IS NOT NULL`;
+        const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND ${probed("k.value", dialect)} IS NOT NULL`;
         return p.comparator === "IS NULL" ? sql`NOT EXISTS (${present})` : sql`EXISTS (${present})`;
       }
       if (c.entity === "param" && p.comparator === "=") {
@@ -71,7 +83,7 @@ function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
         const test = compareString(textOrder(sql`k.value`, dialect), p, dialect);
         return sql`${runId} IN (SELECT k.run_uuid FROM params k WHERE k."key" = ${c.key} AND ${test})`;
       }
-      const test = compareString(sql`k.value`, p, dialect);
+      const test = compareString(probed("k.value", dialect), p, dialect);
       // Per-run checks let a search in index order stop as soon as its page is full.
       return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND ${test})`;
     }
@@ -225,7 +237,7 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
   const lacking = (table: "params" | "latest_metrics"): OrderedWalk =>
     sqlWalk((limit) => sql`SELECT r.run_uuid FROM runs r
       WHERE ${scope} AND ${runFilter}
-        AND NOT EXISTS (SELECT 1 FROM ${raw(table)} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND k.value IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM ${raw(table)} k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND ${probed("k.value", dialect)} IS NOT NULL)
       ORDER BY ${byRecency} LIMIT ${limit}`);
   if (first.entity === "param") {
     const value = textOrder(sql`o0.value`, dialect);
@@ -237,6 +249,9 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
     const upTo = (to: string | undefined): Sql =>
       to === undefined ? sql`1 = 1` : sql`${value} ${raw(first.ascending ? "<" : ">")} ${to}`;
     const keyed = sql`o0."key" = ${first.key} AND o0.value IS NOT NULL`;
+    // The tie's per-run check reads the covering (key, value, run_uuid) index; without statistics
+    // SQLite takes the primary key and a table row per run instead (33 vs 125 ms for 1,000 runs).
+    const paramsByKeyValue = raw(dialect === "sqlite" ? "params k INDEXED BY fml_params_key_value" : "params k");
     const values: ParamValueWalk = {
       valueAt: (bound, skip) => sql`SELECT o0.value AS v FROM params o0
         WHERE ${keyed} AND ${from(bound)} ORDER BY ${value} ${dir} LIMIT 1 OFFSET ${skip}`,
@@ -245,7 +260,7 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
         ORDER BY ${value} ${dir}, ${byRecency} LIMIT ${limit}`,
       tie: (tied, limit) => sql`SELECT r.run_uuid FROM runs r
         WHERE ${scope} AND ${runFilter}
-          AND EXISTS (SELECT 1 FROM params k WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND ${textOrder(sql`k.value`, dialect)} = ${tied})
+          AND EXISTS (SELECT 1 FROM ${paramsByKeyValue} WHERE k.run_uuid = r.run_uuid AND k."key" = ${first.key} AND ${textOrder(sql`k.value`, dialect)} = ${tied})
         ORDER BY ${byRecency} LIMIT ${limit}`,
     };
     return [{ kind: "param values", walk: values }, lacking("params")];

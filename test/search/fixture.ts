@@ -8,6 +8,7 @@
 import postgres from "postgres";
 import { openSqlite } from "../../src/runtime.ts";
 import { render, sql, type Dialect, type Sql, type SqlValue } from "../../src/store/db/sql.ts";
+import { fmlIndexStatements } from "../../src/store/schema/fml-indexes.ts";
 
 export interface SearchDb {
   readonly dialect: Dialect;
@@ -19,6 +20,8 @@ export interface SearchDb {
 export async function openSqliteSearchDb(): Promise<SearchDb> {
   const db = await openSqlite(":memory:");
   db.exec(await Bun.file(new URL("../../migrations/sqlite/head.sql", import.meta.url).pathname).text());
+  // fml's own indexes too: its queries name some of them (INDEXED BY), as the server creates them.
+  for (const statement of fmlIndexStatements("sqlite")) db.exec(statement);
   // The store opens every connection this way; LIKE is case-sensitive as in MLflow.
   db.exec("PRAGMA case_sensitive_like = ON");
   return {
@@ -61,6 +64,7 @@ export async function openPostgresSearchDb(): Promise<SearchDb> {
   await admin.unsafe(`CREATE DATABASE ${name}`);
   const pg = postgres(`postgres://postgres@127.0.0.1:5432/${name}`, { max: 2, onnotice: () => {} });
   await pg.unsafe(await Bun.file(PG_SCHEMA).text()).simple();
+  for (const statement of fmlIndexStatements("postgresql")) await pg.unsafe(statement);
   const params = (values: SqlValue[]) => values as postgres.ParameterOrJSON<never>[];
   return {
     dialect: "postgresql",

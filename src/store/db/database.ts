@@ -45,3 +45,24 @@ export function toNumber(value: unknown): number | null {
 export function toBoolean(value: unknown): boolean {
   return value === true || value === 1 || value === "1" || value === "t" || value === "true";
 }
+
+/**
+ * Runs the statements of one transaction in order and returns their results. On PostgreSQL they
+ * are all sent at once on the transaction's connection (postgres.js pipelines them: one round
+ * trip instead of one each) and still execute in order; the results are awaited in order, so the
+ * first statement's error is the one thrown (a missing run's lock, not the insert that then fails
+ * against the aborted transaction). On SQLite each runs when the previous one has.
+ */
+export async function inOrder<T>(tx: Database, steps: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  if (tx.dialect !== "postgresql") {
+    for (const step of steps) results.push(await step());
+    return results;
+  }
+  const sent = steps.map((step) => step());
+  // A later statement's rejection is seen only if no earlier one failed first.
+  for (const promise of sent) promise.catch(() => undefined);
+  for (const promise of sent) results.push(await promise);
+  return results;
+}
+

@@ -29,7 +29,7 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** SQLite: page cache of the read connection, in MB. */
   cacheMb?: number;
-  /** SQLite: background WAL checkpoints and planner statistics, for a long-running server. */
+  /** Background upkeep for a long-running server: planner statistics; on SQLite, WAL checkpoints. */
   maintenance?: boolean;
   log?: (line: string) => void;
 }
@@ -49,7 +49,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     await db.close();
     throw error;
   }
-  if (options.maintenance && db instanceof SqliteDatabaseHandle) db.startMaintenance();
+  if (options.maintenance && "startMaintenance" in db && typeof db.startMaintenance === "function") db.startMaintenance();
   return db;
 }
 

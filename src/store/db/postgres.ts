@@ -11,6 +11,7 @@ import { maskPassword } from "../../config.ts";
 import { MlflowError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { Database, Reader, Row } from "./database.ts";
+import { watchStatistics } from "./pg-statistics.ts";
 import { raw, render, sql, type Sql } from "./sql.ts";
 
 export class PostgresConnectError extends Error {
@@ -422,8 +423,12 @@ async function inTransaction<T>(
   fn: (tx: PostgresConnection) => Promise<T>,
 ): Promise<T> {
   try {
-    await session.unsafe(begin);
+    // Sent now, it travels with the transaction's first statement (postgres.js pipelines the
+    // queries of one connection): one round trip fewer per transaction.
+    const begun = session.unsafe(begin);
+    begun.catch(() => undefined);
     const result = await fn(new PostgresConnection(session, "transaction"));
+    await begun;
     await session.unsafe("COMMIT");
     return result;
   } catch (error) {
@@ -434,11 +439,20 @@ async function inTransaction<T>(
 
 /** The pool as fml's `Database`; `close` waits up to 5 s for running queries. */
 export class PostgresDatabase extends PostgresConnection {
+  private stopWatching = (): void => {};
+
   constructor(readonly pool: PostgresSql) {
     super(pool, "pool");
   }
 
+  /** For a long-running server: statistics that autovacuum has not caught up with yet. */
+  startMaintenance(): void {
+    this.stopWatching();
+    this.stopWatching = watchStatistics(this);
+  }
+
   override async close(): Promise<void> {
+    this.stopWatching();
     await this.pool.end({ timeout: 5 });
   }
 }

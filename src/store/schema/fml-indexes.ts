@@ -5,10 +5,17 @@
  */
 
 import type { Database } from "../db/database.ts";
-import { raw } from "../db/sql.ts";
+import { raw, type Dialect } from "../db/sql.ts";
+
+/**
+ * MLflow's own (run_uuid, key, step) index on metrics (schema head, since revision a5b4c3d2e1f0).
+ * fml's SQLite queries name it (`INDEXED BY`), so it is recreated should a database lack it.
+ */
+export const METRICS_RUN_KEY_STEP_INDEX = "index_metrics_run_uuid_key_step";
 
 const indexes = {
   sqlite: [
+    `CREATE INDEX IF NOT EXISTS ${METRICS_RUN_KEY_STEP_INDEX} ON metrics (run_uuid, "key", step)`,
     // search-runs: walk an experiment's runs in MLflow's default order and stop after the page.
     "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)",
     // param filters: the runs with params.<key> = <value> without reading every run's params.
@@ -32,6 +39,11 @@ const indexes = {
       "(metric_name, model_id, metric_timestamp_ms DESC, metric_step DESC, metric_value)",
   ],
 } as const;
+
+/** The statements that create (or replace) fml's indexes, in order. */
+export function fmlIndexStatements(dialect: Dialect): readonly string[] {
+  return indexes[dialect];
+}
 
 /** Creates any missing fml index; another fml process creating the same one at once is fine. */
 export async function ensureFmlIndexes(db: Database): Promise<void> {

@@ -7,6 +7,7 @@
 
 import type { Database, Reader } from "../db/database.ts";
 import { sql } from "../db/sql.ts";
+import { refreshStatistics } from "../db/statistics.ts";
 import {
   HEAD_REVISION,
   type MigrationStep,
@@ -106,6 +107,8 @@ async function upgrade(
     }
     expected = migration.revision;
   }
+  // Steps rebuild tables and indexes; the planner should not guess about them until the next ANALYZE.
+  await refreshStatistics(session);
 }
 
 /**
