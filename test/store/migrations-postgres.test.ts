@@ -6,7 +6,8 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { connectPostgres, PostgresDatabase } from "../../src/store/db/postgres.ts";
+import { PostgresDatabase } from "../../src/store/db/postgres.ts";
+import { connectPostgres } from "../../src/store/db/postgres-connect.ts";
 import {
   HEAD_REVISION,
   type PrepareSchemaOptions,

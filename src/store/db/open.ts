@@ -65,7 +65,10 @@ async function openSqliteFile(path: string, options: OpenDatabaseOptions): Promi
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
-  const { checkConnection, connectPostgres, PostgresDatabase } = await import("./postgres.ts");
+  const [{ checkConnection, connectPostgres }, { PostgresDatabase }] = await Promise.all([
+    import("./postgres-connect.ts"),
+    import("./postgres.ts"),
+  ]);
   const pool = connectPostgres(url, { max: options.poolMax ?? 2 });
   await checkConnection(pool, url);
   return new PostgresDatabase(pool);
