@@ -23,20 +23,8 @@ export interface TraceInfo {
   assessments: Assessment[];
 }
 
-/** What StartTraceV3 and the v2 StartTrace write. */
-export interface NewTraceInfo {
-  traceId: string;
-  experimentId: string;
-  clientRequestId: string | null;
-  requestTime: number;
-  executionTimeMs: number | null;
-  state: string;
-  requestPreview: string | null;
-  responsePreview: string | null;
-  metadata: Map<string, string>;
-  tags: Map<string, string>;
-  assessments: NewAssessment[];
-}
+/** What StartTraceV3 and the v2 StartTrace write: a trace whose assessments have no ids yet. */
+export type NewTraceInfo = Omit<TraceInfo, "assessments"> & { assessments: NewAssessment[] };
 
 /** One OTLP span, converted to MLflow's storage form by the OTLP layer. */
 export interface SpanRow {
