@@ -1,7 +1,7 @@
 /** Small shared pieces: error and empty-state boxes, the client hint, a copy button, async loading. */
 
-import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import type { ComponentChildren, RefObject } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 
 export function ErrorBox(props: { error: string | undefined }) {
   return props.error ? <div class="error" role="alert">{props.error}</div> : null;
@@ -94,4 +94,36 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { value?: 
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
+}
+
+/**
+ * The visible window of a scrolling element, so long lists draw only the rows in view: attach
+ * `scroller` to the element; `viewport` follows its scroll position and size, once per frame.
+ */
+export function useViewport(initialHeight: number): {
+  scroller: RefObject<HTMLDivElement | null>;
+  viewport: { top: number; height: number };
+} {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [viewport, setViewport] = useState({ top: 0, height: initialHeight });
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    let frame = 0;
+    const update = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => setViewport({ top: el.scrollTop, height: el.clientHeight }));
+    };
+    update();
+    el.addEventListener("scroll", update, { passive: true });
+    const observer = new ResizeObserver(update);
+    observer.observe(el);
+    return () => {
+      cancelAnimationFrame(frame);
+      el.removeEventListener("scroll", update);
+      observer.disconnect();
+    };
+    // The element may appear only once the data is there (the runs table).
+  }, [scroller.current]);
+  return { scroller, viewport };
 }

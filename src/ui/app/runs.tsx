@@ -4,9 +4,9 @@
  * (pages of 1000 load in the background), selection to compare, delete and restore.
  */
 
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, post, type Experiment, type Run } from "./api.ts";
-import { ClientHint, Empty, ErrorBox, useAsync } from "./common.tsx";
+import { ClientHint, Empty, ErrorBox, useAsync, useViewport } from "./common.tsx";
 import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
 import { href, navigate, setQuery, type Route } from "./router.ts";
@@ -217,25 +217,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
   }, [search, experimentId, filter, sort, view]);
 
   // Virtual scrolling.
-  const scroller = useRef<HTMLDivElement>(null);
-  const [viewport, setViewport] = useState({ top: 0, height: 800 });
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    let frame = 0;
-    const update = () => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => setViewport({ top: el.scrollTop, height: el.clientHeight }));
-    };
-    update();
-    el.addEventListener("scroll", update, { passive: true });
-    const observer = new ResizeObserver(update);
-    observer.observe(el);
-    return () => {
-      el.removeEventListener("scroll", update);
-      observer.disconnect();
-    };
-  }, [scroller.current]);
+  const { scroller, viewport } = useViewport(800);
   const first = Math.max(0, Math.floor(viewport.top / rowHeight) - 5);
   const last = Math.min(display.length, Math.ceil((viewport.top + viewport.height) / rowHeight) + 5);
 

@@ -5,7 +5,7 @@
  * stops at 40% of the name column, so names stay readable in chains thousands of levels deep.
  */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useViewport } from "./common.tsx";
 import { formatSpanDuration, spanType, type SpanTree } from "./span-tree.ts";
 
 export const spanRowHeight = 26;
@@ -30,26 +30,7 @@ export function SpanList(props: {
   onToggle: (node: number) => void;
 }) {
   const { tree, rows, selected, collapsed } = props;
-  const scroller = useRef<HTMLDivElement>(null);
-  const [viewport, setViewport] = useState({ top: 0, height: 600 });
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    let frame = 0;
-    const update = () => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => setViewport({ top: el.scrollTop, height: el.clientHeight }));
-    };
-    update();
-    el.addEventListener("scroll", update, { passive: true });
-    const observer = new ResizeObserver(update);
-    observer.observe(el);
-    return () => {
-      cancelAnimationFrame(frame);
-      el.removeEventListener("scroll", update);
-      observer.disconnect();
-    };
-  }, []);
+  const { scroller, viewport } = useViewport(600);
 
   const first = Math.max(0, Math.floor(viewport.top / spanRowHeight) - overscan);
   const last = Math.min(rows.length, Math.ceil((viewport.top + viewport.height) / spanRowHeight) + overscan);
