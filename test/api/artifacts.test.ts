@@ -4,11 +4,11 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFml, type FmlServer } from "../helpers/server.ts";
-import { isMotoAvailable, s3TestEnv, startMoto, type MotoServer } from "../helpers/s3.ts";
+import { startArtifactServer, type ArtifactServer } from "../helpers/artifact-server.ts";
+import { isMotoAvailable, s3TestEnv } from "../helpers/s3.ts";
 
 const proxy = "/api/2.0/mlflow-artifacts/artifacts";
 
@@ -44,37 +44,18 @@ type Kind = "local" | "s3";
 for (const kind of ["local", "s3"] as Kind[]) {
   describe.skipIf(kind === "s3" && !motoAvailable)(`artifacts on ${kind}`, () => {
     let server: FmlServer;
-    let moto: MotoServer | undefined;
+    let artifacts: ArtifactServer;
     /** An artifact_location outside the proxy, accessed by the server directly. */
     let directRoot: string;
-    let putDirect: (key: string, data: Uint8Array) => Promise<void>;
+    let putDirect: ArtifactServer["putDirect"];
 
     beforeAll(async () => {
-      if (kind === "s3") {
-        const m = await startMoto();
-        moto = m;
-        server = await startFml({
-          args: ["--artifacts-destination", `s3://${m.bucket}/prefix`, "--s3-endpoint-uri", m.endpoint],
-          env: s3TestEnv,
-        });
-        directRoot = `s3://${m.bucket}/direct`;
-        putDirect = async (key, data) => {
-          await m.client.send(new PutObjectCommand({ Bucket: m.bucket, Key: `direct/${key}`, Body: data }));
-        };
-      } else {
-        server = await startFml();
-        directRoot = join(server.dir, "direct-root");
-        putDirect = async (key, data) => {
-          const path = join(directRoot, key);
-          mkdirSync(join(path, ".."), { recursive: true });
-          writeFileSync(path, data);
-        };
-      }
+      artifacts = await startArtifactServer(kind);
+      ({ server, directRoot, putDirect } = artifacts);
     }, 60000);
 
     afterAll(async () => {
-      await server?.stop();
-      await moto?.stop();
+      await artifacts?.stop();
     });
 
     test("PUT then GET returns the same bytes, binary content included", async () => {

@@ -5,12 +5,10 @@
  * listing and download routes serve what the client uploaded there.
  */
 
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { isMotoAvailable, s3TestEnv, startMoto, type MotoServer } from "../helpers/s3.ts";
-import { startFml, type FmlServer } from "../helpers/server.ts";
+import { startArtifactServer, type ArtifactServer } from "../helpers/artifact-server.ts";
+import { isMotoAvailable } from "../helpers/s3.ts";
+import type { FmlServer } from "../helpers/server.ts";
 
 const motoAvailable = await isMotoAvailable();
 if (!motoAvailable) console.warn("moto is not installed (pip install 'moto[server]'): S3 logged-model artifact tests skipped");
@@ -20,35 +18,18 @@ type ModelJson = { info: { model_id: string; artifact_uri: string } };
 for (const kind of ["local", "s3"] as const) {
   describe.skipIf(kind === "s3" && !motoAvailable)(`logged-model artifacts on ${kind}`, () => {
     let server: FmlServer;
-    let moto: MotoServer | undefined;
+    let artifacts: ArtifactServer;
+    /** An artifact_location outside the proxy, accessed by the server directly. */
     let directRoot: string;
-    let putDirect: (key: string, body: string) => Promise<void>;
+    let putDirect: ArtifactServer["putDirect"];
 
     beforeAll(async () => {
-      if (kind === "s3") {
-        const m = await startMoto();
-        moto = m;
-        server = await startFml({
-          args: ["--artifacts-destination", `s3://${m.bucket}/prefix`, "--s3-endpoint-uri", m.endpoint],
-          env: s3TestEnv,
-        });
-        directRoot = `s3://${m.bucket}/direct`;
-        putDirect = async (key, body) => {
-          await m.client.send(new PutObjectCommand({ Bucket: m.bucket, Key: `direct/${key}`, Body: body }));
-        };
-      } else {
-        server = await startFml();
-        directRoot = join(server.dir, "direct-root");
-        putDirect = async (key, body) => {
-          const path = join(directRoot, key);
-          mkdirSync(join(path, ".."), { recursive: true });
-          writeFileSync(path, body);
-        };
-      }
+      artifacts = await startArtifactServer(kind);
+      ({ server, directRoot, putDirect } = artifacts);
     }, 60000);
+
     afterAll(async () => {
-      await server?.stop();
-      await moto?.stop();
+      await artifacts?.stop();
     });
 
     const createIn = async (experimentName: string, artifactLocation?: string): Promise<ModelJson> => {
