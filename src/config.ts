@@ -14,7 +14,8 @@ export class ConfigError extends Error {
 
 export type DatabaseTarget =
   | { kind: "sqlite"; path: string; uri: string }
-  | { kind: "postgresql"; url: string; uri: string };
+  | { kind: "postgresql"; url: string; uri: string }
+  | { kind: "mysql"; url: string; uri: string };
 
 export interface ServerConfig {
   hostname: string;
@@ -128,8 +129,19 @@ export function parseDatabaseUri(uri: string, cwd: string): DatabaseTarget {
     }
     return { kind: "postgresql", url, uri };
   }
+  if (scheme && /^(mysql|mariadb)(\+\w+)?$/.test(scheme)) {
+    // SQLAlchemy's MySQL and MariaDB driver suffixes (mysql+pymysql://, mysql+mysqldb://) name
+    // Python drivers; fml speaks the same protocol through its own.
+    const url = uri.replace(/^[^:]+:\/\//, "mysql://");
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError(`database URI '${maskPassword(uri)}' is not a valid URL`);
+    }
+    return { kind: "mysql", url, uri };
+  }
   throw new ConfigError(
-    `unsupported database URI '${maskPassword(uri)}': use sqlite://<file> or postgresql://user@host/db`,
+    `unsupported database URI '${maskPassword(uri)}': use sqlite://<file>, postgresql://user@host/db or mysql://user@host/db`,
   );
 }
 

@@ -30,7 +30,7 @@ function isUserError(error: unknown): boolean {
     error instanceof UsageError ||
     (error instanceof Error && error.name === "CLIError") ||
     (error instanceof Error &&
-      ["StoreOpenError", "SchemaError", "PostgresConnectError", "ImportError", "GcError", "BindError"].includes(error.name))
+      ["StoreOpenError", "SchemaError", "PostgresConnectError", "MysqlConnectError", "ImportError", "GcError", "BindError"].includes(error.name))
   );
 }
 

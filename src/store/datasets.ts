@@ -5,7 +5,7 @@
 
 import { chunks, DATASET_CONTEXT_TAG, INSERT_CHUNK, inputTagColumns, lastWins, newUuid, parseExperimentId } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { bulkRows, list, sql } from "./db/sql.ts";
+import { bulkRows, insertIgnoring, list, onConflictDoNothing, sql } from "./db/sql.ts";
 import { decodeDatasetSummary, integer, text } from "./rows.ts";
 import { logModelInputs } from "./run-models.ts";
 import { activeRun } from "./runs.ts";
@@ -27,20 +27,20 @@ export async function logInputs(
       // Runs of one experiment in other transactions (or fml processes) may log the same new
       // dataset at this moment: the first insert wins, and everyone reads the stored row.
       await tx.run(sql`
-        INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type,
+        ${insertIgnoring(tx.dialect)} datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type,
           dataset_source, dataset_schema, dataset_profile)
         VALUES (${newUuid()}, ${experimentId}, ${d.name}, ${d.digest}, ${d.sourceType},
           ${d.source}, ${d.schema}, ${d.profile})
-        ON CONFLICT (experiment_id, name, digest) DO NOTHING`);
+        ${onConflictDoNothing(tx.dialect, "experiment_id, name, digest")}`);
       const [stored] = await tx.all(sql`
         SELECT dataset_uuid FROM datasets
         WHERE experiment_id = ${experimentId} AND name = ${d.name} AND digest = ${d.digest}`);
       const datasetUuid = text(stored ?? {}, "datasets", "dataset_uuid");
       const inputUuid = newUuid();
       const linked = await tx.run(sql`
-        INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
+        ${insertIgnoring(tx.dialect)} inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
         VALUES (${inputUuid}, 'DATASET', ${datasetUuid}, 'RUN', ${runId}, 0)
-        ON CONFLICT DO NOTHING`);
+        ${onConflictDoNothing(tx.dialect)}`);
       // Re-logging the same dataset is a no-op: its link and tags stay as first logged.
       if (linked === 0 || input.tags.length === 0) continue;
       for (const chunk of chunks(lastWins(input.tags), INSERT_CHUNK)) {

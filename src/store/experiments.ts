@@ -8,7 +8,7 @@ import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../search/experiments.ts";
 import { joinUri, lastWins, parseExperimentId, WORKSPACE } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { list, sql, type Sql } from "./db/sql.ts";
+import { insertIgnoring, list, onConflictDoNothing, onConflictUpdate, sql, type Sql } from "./db/sql.ts";
 import { decodeExperiment, decodeTag, integer } from "./rows.ts";
 import { searchExperimentsSql } from "./search-sql.ts";
 import type { CreateExperiment, Experiment, LifecycleStage, Page, SearchExperiments, Tag } from "./types.ts";
@@ -20,10 +20,10 @@ export async function ensureDefaultExperiment(db: Database, defaultArtifactRoot:
   const now = Date.now();
   // Several fml processes may start at once on one database: the first insert wins.
   await db.run(sql`
-    INSERT INTO experiments
+    ${insertIgnoring(db.dialect)} experiments
       (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
     VALUES (0, 'Default', ${joinUri(defaultArtifactRoot, "0")}, 'active', ${now}, ${now})
-    ON CONFLICT DO NOTHING`);
+    ${onConflictDoNothing(db.dialect)}`);
 }
 
 async function requireNameFree(tx: Database, name: string): Promise<void> {
@@ -47,10 +47,14 @@ export async function createExperiment(
   return db.transaction(async (tx) => {
     await requireNameFree(tx, input.name);
     const now = Date.now();
-    const [inserted] = await tx.all(sql`
+    const insert = sql`
       INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-      VALUES (${input.name}, ${input.artifactLocation ?? null}, 'active', ${now}, ${now})
-      RETURNING experiment_id`);
+      VALUES (${input.name}, ${input.artifactLocation ?? null}, 'active', ${now}, ${now})`;
+    // MySQL has no RETURNING; the id it gave is the connection's LAST_INSERT_ID().
+    const [inserted] =
+      tx.dialect === "mysql"
+        ? (await tx.run(insert), await tx.all(sql`SELECT LAST_INSERT_ID() AS experiment_id`))
+        : await tx.all(sql`${insert} RETURNING experiment_id`);
     const id = integer(inserted ?? {}, "experiments", "experiment_id");
     if (!input.artifactLocation) {
       await tx.run(sql`
@@ -65,7 +69,7 @@ export async function createExperiment(
 async function upsertExperimentTag(tx: Database, id: number, tag: Tag): Promise<void> {
   await tx.run(sql`
     INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (${tag.key}, ${tag.value}, ${id})
-    ON CONFLICT ("key", experiment_id) DO UPDATE SET value = excluded.value`);
+    ${onConflictUpdate(tx.dialect, '"key", experiment_id', ["value"])}`);
 }
 
 async function loadExperiments(db: Database, where: Sql): Promise<Experiment[]> {

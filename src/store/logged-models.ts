@@ -10,7 +10,7 @@ import { pyJsonDumps } from "../search/py-repr.ts";
 import { generateRunName } from "./run-names.ts";
 import { chunks, parseExperimentId } from "./common.ts";
 import type { Database, Row } from "./db/database.ts";
-import { list, sql } from "./db/sql.ts";
+import { forUpdate, insertIgnoring, list, onConflictDoNothing, onConflictUpdate, sql } from "./db/sql.ts";
 import {
   LOGGED_MODEL_STATUSES,
   type CreateLoggedModel,
@@ -157,9 +157,9 @@ export class SqlLoggedModelStore {
         if (seen.has(p.key)) throw duplicateParam(p.key);
         seen.add(p.key);
         const inserted = await tx.run(sql`
-          INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value)
+          ${insertIgnoring(tx.dialect)} logged_model_params (model_id, experiment_id, param_key, param_value)
           VALUES (${modelId}, ${experimentId}, ${p.key}, ${p.value})
-          ON CONFLICT (model_id, param_key) DO NOTHING`);
+          ${onConflictDoNothing(tx.dialect, "model_id, param_key")}`);
         if (inserted === 0) throw duplicateParam(p.key);
       }
     });
@@ -188,8 +188,7 @@ export class SqlLoggedModelStore {
     await this.db.transaction(async (tx) => {
       // Read-modify-write of one tag: concurrent registrations queue on the model's row
       // (SQLite's single writer already serializes them).
-      const lock = tx.dialect === "postgresql" ? sql` FOR UPDATE` : sql``;
-      const [model] = await tx.all(sql`SELECT experiment_id FROM logged_models WHERE model_id = ${modelId}${lock}`);
+      const [model] = await tx.all(sql`SELECT experiment_id FROM logged_models WHERE model_id = ${modelId} ${forUpdate(tx.dialect)}`);
       if (!model) throw loggedModelNotFound(modelId);
       const experimentId = integer(model, "logged_models", "experiment_id");
       const [row] = await tx.all(sql`
@@ -231,7 +230,7 @@ export class SqlLoggedModelStore {
       await tx.run(sql`
         INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value)
         VALUES (${modelId}, ${experimentId}, ${tag.key}, ${tag.value})
-        ON CONFLICT (model_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`);
+        ${onConflictUpdate(tx.dialect, "model_id, tag_key", ["tag_value"])}`);
     }
   }
 

@@ -7,7 +7,7 @@
 import { invalidParameter } from "../errors.ts";
 import { chunks, INSERT_CHUNK, keyValueColumns, metricColumns } from "./common.ts";
 import { inOrder, type Database, type Row } from "./db/database.ts";
-import { bulkRows, list, sql } from "./db/sql.ts";
+import { bulkRows, list, raw, sql, insertIgnoring, onConflictDoNothing, type Dialect, type Sql } from "./db/sql.ts";
 import { decodeParam } from "./rows.ts";
 import type { ModelMetricInput } from "./logged-model-types.ts";
 import { logModelMetrics } from "./run-models.ts";
@@ -67,8 +67,8 @@ function modelMetrics(metrics: readonly Metric[]): ModelMetricInput[] {
 function paramSteps(tx: Database, runId: string, params: readonly Tag[]): { steps: Step[]; check: () => Promise<void> } {
   const steps: Step[] = chunks(params, INSERT_CHUNK).map((chunk) => () =>
     tx.run(sql`
-      INSERT INTO params ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, chunk.map((p) => [p.key, p.value, runId]))}
-      ON CONFLICT ("key", run_uuid) DO NOTHING`),
+      ${insertIgnoring(tx.dialect)} params ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, chunk.map((p) => [p.key, p.value, runId]))}
+      ${onConflictDoNothing(tx.dialect, '"key", run_uuid')}`),
   );
   let stored: Promise<Row[]> = Promise.resolve([]);
   steps.push(() => {
@@ -103,9 +103,9 @@ function metricSteps(tx: Database, runId: string, metrics: readonly Metric[]): S
   const encoded = metrics.map(encode);
   const steps: Step[] = chunks(encoded, INSERT_CHUNK).map((chunk) => () =>
     tx.run(sql`
-      INSERT INTO metrics ("key", value, timestamp, step, is_nan, run_uuid)
+      ${insertIgnoring(tx.dialect)} metrics ("key", value, timestamp, step, is_nan, run_uuid)
       ${bulkRows(tx.dialect, metricColumns, chunk.map((m) => [m.key, m.value, m.timestamp, m.step, m.isNan, runId]))}
-      ON CONFLICT DO NOTHING`),
+      ${onConflictDoNothing(tx.dialect)}`),
   );
   // One candidate per key (a statement may touch each latest_metrics row only once on
   // PostgreSQL); the database keeps whichever of stored and candidate is newer.
@@ -120,15 +120,35 @@ function metricSteps(tx: Database, runId: string, metrics: readonly Metric[]): S
       tx.run(sql`
         INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)
         ${bulkRows(tx.dialect, metricColumns, rows)}
-        ON CONFLICT ("key", run_uuid) DO UPDATE SET
-          value = excluded.value, timestamp = excluded.timestamp,
-          step = excluded.step, is_nan = excluded.is_nan
-        WHERE excluded.step > latest_metrics.step
-          OR (excluded.step = latest_metrics.step
-              AND (latest_metrics.timestamp IS NULL OR excluded.timestamp > latest_metrics.timestamp
-                   OR (excluded.timestamp = latest_metrics.timestamp
-                       AND excluded.value > latest_metrics.value)))`),
+        ${keepNewerLatest(tx.dialect)}`),
     );
   }
   return steps;
+}
+
+/** Whether the candidate row (`incoming`) is newer than the stored `latest_metrics` row. */
+const newerThanStored = (incoming: (column: string) => string): string =>
+  `${incoming("step")} > latest_metrics.step
+   OR (${incoming("step")} = latest_metrics.step
+       AND (latest_metrics.timestamp IS NULL OR ${incoming("timestamp")} > latest_metrics.timestamp
+            OR (${incoming("timestamp")} = latest_metrics.timestamp AND ${incoming("value")} > latest_metrics.value)))`;
+
+/**
+ * The upsert's tail that keeps whichever of the stored and the candidate latest metric is newer.
+ * MySQL's ON DUPLICATE KEY UPDATE has no WHERE and assigns left to right (a later assignment sees
+ * the earlier ones' new values), so the comparison of the stored row is made once, first, into a
+ * session variable that every assignment then reads.
+ */
+function keepNewerLatest(dialect: Dialect): Sql {
+  if (dialect === "mysql") {
+    return raw(`ON DUPLICATE KEY UPDATE
+      is_nan = IF(@fml_newer := (${newerThanStored((c) => `VALUES(${c})`)}), VALUES(is_nan), is_nan),
+      value = IF(@fml_newer, VALUES(value), value),
+      timestamp = IF(@fml_newer, VALUES(timestamp), timestamp),
+      step = IF(@fml_newer, VALUES(step), step)`);
+  }
+  return raw(`ON CONFLICT ("key", run_uuid) DO UPDATE SET
+      value = excluded.value, timestamp = excluded.timestamp,
+      step = excluded.step, is_nan = excluded.is_nan
+    WHERE ${newerThanStored((c) => `excluded.${c}`)}`);
 }

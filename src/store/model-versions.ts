@@ -8,7 +8,7 @@ import { invalidParameter } from "../errors.ts";
 import { parseModelVersionFilter, parseModelVersionOrderBy } from "../search/registry.ts";
 import { chunks, DELETED_INTERNAL, lastWins, WORKSPACE } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { list, sql } from "./db/sql.ts";
+import { list, onConflictUpdate, sql } from "./db/sql.ts";
 import {
   loadVersion,
   loadVersions,
@@ -154,7 +154,7 @@ async function upsertVersionTag(tx: Database, name: string, version: number, tag
   await tx.run(sql`
     INSERT INTO model_version_tags ("key", value, name, version, workspace)
     VALUES (${tag.key}, ${tag.value}, ${name}, ${version}, ${WORKSPACE})
-    ON CONFLICT (workspace, "key", name, version) DO UPDATE SET value = excluded.value`);
+    ${onConflictUpdate(tx.dialect, 'workspace, "key", name, version', ["value"])}`);
 }
 
 export async function setModelVersionTag(db: Database, name: string, version: number, tag: Tag): Promise<void> {
@@ -182,7 +182,7 @@ export async function setRegisteredModelAlias(db: Database, name: string, alias:
     await tx.run(sql`
       INSERT INTO registered_model_aliases (alias, version, name, workspace)
       VALUES (${alias}, ${version}, ${name}, ${WORKSPACE})
-      ON CONFLICT (workspace, name, alias) DO UPDATE SET version = excluded.version`);
+      ${onConflictUpdate(tx.dialect, "workspace, name, alias", ["version"])}`);
     await touchModel(tx, name, Date.now());
   });
 }

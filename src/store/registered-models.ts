@@ -7,7 +7,7 @@ import { MlflowError } from "../errors.ts";
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../search/registry.ts";
 import { lastWins, WORKSPACE } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { sql } from "./db/sql.ts";
+import { insertIgnoring, onConflictDoNothing, onConflictUpdate, sql } from "./db/sql.ts";
 import { loadModel, loadModels, lockModel } from "./registry-load.ts";
 import type { CreateRegisteredModel, ModelStage, ModelVersion, RegisteredModel, RegistrySearch } from "./registry-types.ts";
 import { text } from "./rows.ts";
@@ -22,9 +22,9 @@ export async function createRegisteredModel(db: Database, input: CreateRegistere
   return db.transaction(async (tx) => {
     const now = Date.now();
     const inserted = await tx.run(sql`
-      INSERT INTO registered_models (name, creation_time, last_updated_time, description, workspace)
+      ${insertIgnoring(tx.dialect)} registered_models (name, creation_time, last_updated_time, description, workspace)
       VALUES (${input.name}, ${now}, ${now}, ${input.description ?? null}, ${WORKSPACE})
-      ON CONFLICT DO NOTHING`);
+      ${onConflictDoNothing(tx.dialect)}`);
     if (inserted === 0) throw alreadyExists(input.name);
     for (const tag of lastWins(input.tags)) await upsertModelTag(tx, input.name, tag);
     return loadModel(tx, input.name);
@@ -112,7 +112,7 @@ async function upsertModelTag(tx: Database, name: string, tag: Tag): Promise<voi
   await tx.run(sql`
     INSERT INTO registered_model_tags ("key", value, name, workspace)
     VALUES (${tag.key}, ${tag.value}, ${name}, ${WORKSPACE})
-    ON CONFLICT (workspace, "key", name) DO UPDATE SET value = excluded.value`);
+    ${onConflictUpdate(tx.dialect, 'workspace, "key", name', ["value"])}`);
 }
 
 export async function setRegisteredModelTag(db: Database, name: string, tag: Tag): Promise<void> {

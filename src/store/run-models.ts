@@ -9,7 +9,7 @@ import { invalidParameter, MlflowError, notFound } from "../errors.ts";
 import { pyJsonDumps } from "../search/py-repr.ts";
 import { chunks, newUuid } from "./common.ts";
 import type { Database } from "./db/database.ts";
-import { list, sql } from "./db/sql.ts";
+import { insertIgnoring, list, onConflictDoNothing, sql } from "./db/sql.ts";
 import type { ModelMetricInput, RunModelLinks } from "./logged-model-types.ts";
 import { decodeRunStage, integer, optionalText, text } from "./rows.ts";
 
@@ -50,9 +50,9 @@ export async function logOutputs(db: Database, runId: string, models: readonly {
     await activeRun(tx, runId);
     for (const m of models) {
       const inserted = await tx.run(sql`
-        INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
+        ${insertIgnoring(tx.dialect)} inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
         VALUES (${newUuid()}, 'RUN_OUTPUT', ${runId}, 'MODEL_OUTPUT', ${m.modelId}, ${m.step})
-        ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING`);
+        ${onConflictDoNothing(tx.dialect, "source_type, source_id, destination_type, destination_id")}`);
       if (inserted === 0) {
         throw new MlflowError("BAD_REQUEST", `Model '${m.modelId}' is already an output of run '${runId}'.`);
       }
@@ -64,9 +64,9 @@ export async function logOutputs(db: Database, runId: string, models: readonly {
 export async function logModelInputs(tx: Database, runId: string, modelIds: readonly string[]): Promise<void> {
   for (const modelId of modelIds) {
     await tx.run(sql`
-      INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
+      ${insertIgnoring(tx.dialect)} inputs (input_uuid, source_type, source_id, destination_type, destination_id, step)
       VALUES (${newUuid()}, 'RUN_INPUT', ${runId}, 'MODEL_INPUT', ${modelId}, 0)
-      ON CONFLICT (source_type, source_id, destination_type, destination_id) DO NOTHING`);
+      ${onConflictDoNothing(tx.dialect, "source_type, source_id, destination_type, destination_id")}`);
   }
 }
 
@@ -122,11 +122,11 @@ export async function logModelMetrics(tx: Database, runId: string, metrics: read
   if (unknown !== undefined) throw new MlflowError("BAD_REQUEST", `Logged model with ID '${unknown}' not found.`);
   for (const m of metrics) {
     await tx.run(sql`
-      INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value,
+      ${insertIgnoring(tx.dialect)} logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value,
         experiment_id, run_id, dataset_uuid, dataset_name, dataset_digest)
       VALUES (${m.modelId}, ${m.key}, ${m.timestamp}, ${m.step}, ${storedValue(m.value)}, ${experimentId},
         ${runId}, NULL, ${m.datasetName ?? null}, ${m.datasetDigest ?? null})
-      ON CONFLICT (model_id, metric_name, metric_timestamp_ms, metric_step, run_id) DO NOTHING`);
+      ${onConflictDoNothing(tx.dialect, "model_id, metric_name, metric_timestamp_ms, metric_step, run_id")}`);
   }
 }
 
@@ -176,8 +176,8 @@ export async function recordLoggedModel(db: Database, runId: string, modelJson: 
       const written =
         previous === undefined
           ? await tx.run(sql`
-              INSERT INTO tags ("key", value, run_uuid) VALUES (${LOG_MODEL_HISTORY_TAG}, ${value}, ${runId})
-              ON CONFLICT ("key", run_uuid) DO NOTHING`)
+              ${insertIgnoring(tx.dialect)} tags ("key", value, run_uuid) VALUES (${LOG_MODEL_HISTORY_TAG}, ${value}, ${runId})
+              ${onConflictDoNothing(tx.dialect, '"key", run_uuid')}`)
           : await tx.run(sql`
               UPDATE tags SET value = ${value}
               WHERE run_uuid = ${runId} AND "key" = ${LOG_MODEL_HISTORY_TAG} AND value = ${previous}`);

@@ -8,7 +8,7 @@ import { invalidParameter, notFound } from "../errors.ts";
 import { parseRunFilter, parseRunOrderBy } from "../search/runs.ts";
 import { chunks, columnLimits, INSERT_CHUNK, joinUri, keyValueColumns, lastWins, newUuid, parseExperimentId, RUN_NAME_TAG } from "./common.ts";
 import { inOrder, type Database } from "./db/database.ts";
-import { bulkRows, forUpdate, inValues, join, list, raw, sql, type Sql } from "./db/sql.ts";
+import { bulkRows, forUpdate, inValues, join, list, onConflictUpdate, raw, sql, type Sql } from "./db/sql.ts";
 import { experimentWithoutTags } from "./experiments.ts";
 import {
   decodeDataset,
@@ -235,7 +235,7 @@ export async function upsertRunTags(
     const rows = chunk.map((t) => [t.key, t.value, runId]);
     await tx.run(sql`
       INSERT INTO tags ("key", value, run_uuid) ${bulkRows(tx.dialect, keyValueColumns, rows)}
-      ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value`);
+      ${onConflictUpdate(tx.dialect, '"key", run_uuid', ["value"])}`);
   }
   const name = unique.find((t) => t.key === RUN_NAME_TAG);
   if (name && options.renameRun) await tx.run(sql`UPDATE runs SET name = ${name.value} WHERE run_uuid = ${runId}`);

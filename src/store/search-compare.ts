@@ -4,7 +4,8 @@
  *
  * String semantics are MLflow's on both databases: `=` and LIKE are case-sensitive (SQLite runs
  * with `PRAGMA case_sensitive_like = ON`), ILIKE is `lower(x) LIKE lower(y)` on SQLite and native
- * ILIKE on PostgreSQL.
+ * ILIKE on PostgreSQL. MySQL's collations ignore case, so there `=`, `<>` and LIKE compare under
+ * utf8mb4_bin, as MLflow makes them case-sensitive there (it casts to BINARY).
  */
 
 import type { ListPredicate, NumberPredicate, NumericComparator, StringPredicate } from "../search/ast.ts";
@@ -20,13 +21,14 @@ const NUMERIC_OPERATORS: Record<NumericComparator, string> = {
 };
 
 export function compareString(column: Sql, p: StringPredicate, dialect: Dialect): Sql {
+  const exact = dialect === "mysql" ? raw(" COLLATE utf8mb4_bin") : raw("");
   switch (p.comparator) {
     case "=":
-      return sql`${column} = ${p.value}`;
+      return sql`${column} = ${p.value}${exact}`;
     case "!=":
-      return sql`${column} <> ${p.value}`;
+      return sql`${column} <> ${p.value}${exact}`;
     case "LIKE":
-      return sql`${column} LIKE ${p.value}`;
+      return sql`${column} LIKE ${p.value}${exact}`;
     case "ILIKE":
       return dialect === "postgresql" ? sql`${column} ILIKE ${p.value}` : sql`lower(${column}) LIKE lower(${p.value})`;
   }
@@ -57,9 +59,13 @@ export function or(parts: readonly Sql[]): Sql {
   return parts.length === 0 ? sql`1 = 0` : parts.length === 1 ? (parts[0] as Sql) : sql`(${join(parts, " OR ")})`;
 }
 
-/** Text ordering by code point on both databases (PostgreSQL would otherwise use its locale). */
+/**
+ * Text ordering by code point on every database (PostgreSQL would otherwise use its locale,
+ * MySQL its case-insensitive collation).
+ */
 export function textOrder(column: Sql, dialect: Dialect): Sql {
-  return dialect === "postgresql" ? sql`${column} COLLATE "C"` : column;
+  if (dialect === "postgresql") return sql`${column} COLLATE "C"`;
+  return dialect === "mysql" ? sql`${column} COLLATE utf8mb4_bin` : column;
 }
 
 export function direction(ascending: boolean): Sql {

@@ -5,10 +5,10 @@
  */
 
 import type { ExperimentClause, ExperimentFilter, ExperimentOrderKey } from "../search/ast.ts";
-import { and, compareNumber, compareString, direction, page, textOrder } from "./search-compare.ts";
+import { and, compareNumber, compareString, page, textOrder } from "./search-compare.ts";
 import { lifecycleStages } from "./search-runs-sql.ts";
 import type { ViewType } from "./types.ts";
-import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
+import { type Dialect, join, list, nullsLast, raw, sql, type Sql } from "./db/sql.ts";
 
 export interface ExperimentSearchQuery {
   viewType: ViewType;
@@ -49,7 +49,7 @@ export function searchExperimentsSql(q: ExperimentSearchQuery, dialect: Dialect)
   if (!keys.some((k) => k.key === "experiment_id")) keys.push({ key: "experiment_id", ascending: true });
   const terms = keys.map((k) => {
     const column = raw(COLUMNS[k.key]);
-    return sql`${k.key === "name" ? textOrder(column, dialect) : column} ${direction(k.ascending)} NULLS LAST`;
+    return nullsLast(dialect, k.key === "name" ? textOrder(column, dialect) : column, k.ascending ? "ASC" : "DESC");
   });
   return sql`SELECT e.experiment_id FROM experiments e WHERE ${and(where)} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
 }

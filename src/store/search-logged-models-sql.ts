@@ -10,8 +10,8 @@
 
 import type { LoggedModelClause, LoggedModelColumn, LoggedModelOrderKey } from "../search/logged-models.ts";
 import type { DatasetFilter, SearchLoggedModels } from "./logged-model-types.ts";
-import { and, compareList, compareNumber, compareString, direction, or, page, textOrder } from "./search-compare.ts";
-import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
+import { and, compareList, compareNumber, compareString, or, page, textOrder } from "./search-compare.ts";
+import { type Dialect, join, list, nullsLast, raw, sql, type Sql } from "./db/sql.ts";
 
 /** Integer columns MLflow compares with the filter's text (`status = '2'`). */
 const INTEGER_COLUMNS = new Set<LoggedModelColumn>(["experiment_id", "status"]);
@@ -116,7 +116,7 @@ export function searchLoggedModelIdsSql(q: SearchLoggedModels, dialect: Dialect)
     }
     // NULLs last in both directions, as MLflow's CASE does; one reference to the key, so SQLite
     // evaluates a metric lookup once per model (58 -> 25 ms for 10,000 models).
-    order.push(sql`${alias} ${direction(key.ascending)} NULLS LAST`);
+    order.push(nullsLast(dialect, alias, key.ascending ? "ASC" : "DESC"));
   });
   if (!q.orderBy.some((k) => k.entity === "attribute" && k.key === "creation_timestamp_ms")) {
     order.push(sql`o_created DESC`);

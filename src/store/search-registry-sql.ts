@@ -16,8 +16,8 @@ import type {
   RegisteredModelFilter,
   RegisteredModelOrderKey,
 } from "../search/ast.ts";
-import { and, compareList, compareNumber, compareString, direction, page, textOrder } from "./search-compare.ts";
-import { join, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
+import { and, compareList, compareNumber, compareString, page, textOrder } from "./search-compare.ts";
+import { type Dialect, join, nullsLast, raw, sql, type Sql } from "./db/sql.ts";
 import { DELETED_INTERNAL } from "./common.ts";
 
 export const IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
@@ -81,7 +81,7 @@ export function searchRegisteredModelsSql(q: RegisteredModelSearchQuery, dialect
   if (!keys.some((k) => k.key === "name")) keys.push({ key: "name", ascending: true });
   const terms = keys.map((k) => {
     const column = raw(MODEL_COLUMNS[k.key]);
-    return sql`${k.key === "name" ? textOrder(column, dialect) : column} ${direction(k.ascending)} NULLS LAST`;
+    return nullsLast(dialect, k.key === "name" ? textOrder(column, dialect) : column, k.ascending ? "ASC" : "DESC");
   });
   return sql`SELECT rm.name FROM registered_models rm WHERE ${and(where)} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
 }
@@ -132,7 +132,7 @@ export function searchModelVersionsSql(q: ModelVersionSearchQuery, dialect: Dial
   if (!keys.some((k) => k.key === "version_number")) keys.push({ key: "version_number", ascending: false });
   const terms = keys.map((k) => {
     const column = raw(VERSION_COLUMNS[k.key]);
-    return sql`${k.key === "name" ? textOrder(column, dialect) : column} ${direction(k.ascending)} NULLS LAST`;
+    return nullsLast(dialect, k.key === "name" ? textOrder(column, dialect) : column, k.ascending ? "ASC" : "DESC");
   });
   return sql`SELECT mv.name, mv.version FROM model_versions mv WHERE ${and(where)} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
 }

@@ -13,7 +13,7 @@
 
 import type { RunClause, RunFilter, RunOrderKey } from "../search/ast.ts";
 import { and, compareList, compareNumber, compareString, direction, or, page, textOrder } from "./search-compare.ts";
-import { join, list, raw, sql, type Dialect, type Sql } from "./db/sql.ts";
+import { type Dialect, join, list, nullsLast, raw, sql, type Sql } from "./db/sql.ts";
 import { DATASET_CONTEXT_TAG, RUN_NAME_TAG } from "./common.ts";
 import type { ViewType } from "./types.ts";
 
@@ -147,7 +147,7 @@ function runOrdering(keys: readonly RunOrderKey[], dialect: Dialect): Ordering {
     if (k.entity === "attribute") {
       const column = raw(RUN_COLUMNS[k.key]);
       const numeric = k.key === "start_time" || k.key === "end_time";
-      terms.push(sql`${numeric ? column : textOrder(column, dialect)} ${dir} NULLS LAST`);
+      terms.push(nullsLast(dialect, numeric ? column : textOrder(column, dialect), k.ascending ? "ASC" : "DESC"));
       return;
     }
     const alias = raw(`o${i}`);
@@ -162,7 +162,7 @@ function runOrdering(keys: readonly RunOrderKey[], dialect: Dialect): Ordering {
     }
   });
   if (!keys.some((k) => k.entity === "attribute" && k.key === "start_time")) {
-    terms.push(sql`r.start_time DESC NULLS LAST`);
+    terms.push(nullsLast(dialect, raw("r.start_time"), "DESC"));
   }
   terms.push(sql`r.run_uuid ASC`);
   return { joins, terms };
@@ -225,7 +225,7 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
   if (experimentIds.length === 0) return undefined;
   const scope = runScope(q, experimentIds);
   const dir = direction(first.ascending);
-  const byRecency = sql`r.start_time DESC NULLS LAST, r.run_uuid ASC`;
+  const byRecency = sql`${nullsLast(dialect, raw("r.start_time"), "DESC")}, r.run_uuid ASC`;
   // CROSS JOIN keeps the index walk as the outer loop (SQLite's way of fixing the join order).
   // The filter's per-key tests run on o0.run_uuid, before the run itself is looked up; SQLite's
   // unary + keeps a `params.k = 'v'` set from driving o0 instead of the walk.

@@ -5,7 +5,7 @@
  */
 
 import { toNumber, type Database } from "./db/database.ts";
-import { bulkRows, inValues, raw, sql, type BulkColumn, type Dialect, type Sql, type SqlValue } from "./db/sql.ts";
+import { bulkRows, insertIgnoring, inValues, onConflictDoNothing, onConflictUpdate, raw, sql, type BulkColumn, type Dialect, type Sql, type SqlValue } from "./db/sql.ts";
 import {
   lockTrace,
   METADATA_INFO_FINALIZED,
@@ -40,16 +40,13 @@ const NS_PER_MS = 1_000_000n;
 const SPANS_PER_STATEMENT = 1000;
 
 const columnNames = raw(spanColumns.map((c) => c.name).join(", "));
-const updatedColumns = raw(
-  spanColumns
-    .filter((c) => !["trace_id", "span_id", "experiment_id"].includes(c.name))
-    .map((c) => `${c.name} = excluded.${c.name}`)
-    .join(", "),
-);
+const updatedColumns = spanColumns
+  .filter((c) => !["trace_id", "span_id", "experiment_id"].includes(c.name))
+  .map((c) => c.name);
 
 function upsertSpans(dialect: Dialect, rows: readonly (readonly SqlValue[])[]): Sql {
-  const onConflict = sql`ON CONFLICT (trace_id, span_id) DO UPDATE SET ${updatedColumns}`;
-  if (dialect === "sqlite") return sql`INSERT INTO spans (${columnNames}) ${bulkRows(dialect, spanColumns, rows)} ${onConflict}`;
+  const onConflict = onConflictUpdate(dialect, "trace_id, span_id", updatedColumns);
+  if (dialect !== "postgresql") return sql`INSERT INTO spans (${columnNames}) ${bulkRows(dialect, spanColumns, rows)} ${onConflict}`;
   // dimension_attributes is a json column; the unnest arrays carry it as text.
   const selected = raw(spanColumns.map((c) => (c.name === "dimension_attributes" ? "CAST(dimension_attributes AS json)" : c.name)).join(", "));
   return sql`INSERT INTO spans (${columnNames})
@@ -128,11 +125,11 @@ export class SpanStore {
     const s = summarize(spans);
     const rootStatus = s.root ? (s.root.status === "ERROR" ? "ERROR" : "OK") : "IN_PROGRESS";
     const inserted = await tx.run(sql`
-      INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status,
+      ${insertIgnoring(tx.dialect)} trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status,
                               request_preview, response_preview)
       VALUES (${traceId}, ${experimentId}, ${s.startMs}, ${s.endMs === null ? null : s.endMs - s.startMs},
               ${rootStatus}, ${preview(s.root?.inputs)}, ${preview(s.root?.outputs)})
-      ON CONFLICT (request_id) DO NOTHING`);
+      ${onConflictDoNothing(tx.dialect, "request_id")}`);
     let traceExperimentId = experimentId;
     let finalized = false;
     if (inserted === 0) {

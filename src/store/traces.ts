@@ -10,7 +10,7 @@
 
 import { MlflowError, notFound } from "../errors.ts";
 import { toNumber, type Database } from "./db/database.ts";
-import { inValues, join, raw, sql, type Sql } from "./db/sql.ts";
+import { forUpdate, insertIgnoring, inValues, join, onConflictDoNothing, onConflictUpdate, raw, sql, type Sql } from "./db/sql.ts";
 import { insertAssessments } from "./assessments.ts";
 import { searchTracesSql } from "./search-traces-sql.ts";
 import { loadTraceInfos } from "./trace-rows.ts";
@@ -52,15 +52,15 @@ export async function upsertKeyValues(
 ): Promise<void> {
   const rows = [...entries].map(([key, value]) => sql`(${key}, ${value}, ${traceId})`);
   if (rows.length === 0) return;
-  const action = onConflict === "update" ? raw("DO UPDATE SET value = excluded.value") : raw("DO NOTHING");
-  await tx.run(sql`INSERT INTO ${raw(table)} (key, value, request_id) VALUES ${join(rows, ", ")}
-                   ON CONFLICT (key, request_id) ${action}`);
+  const insert = onConflict === "update" ? raw("INSERT INTO") : insertIgnoring(tx.dialect);
+  const action =
+    onConflict === "update" ? onConflictUpdate(tx.dialect, '"key", request_id', ["value"]) : onConflictDoNothing(tx.dialect, '"key", request_id');
+  await tx.run(sql`${insert} ${raw(table)} ("key", value, request_id) VALUES ${join(rows, ", ")} ${action}`);
 }
 
-/** Locks an existing trace row for the rest of the transaction (PostgreSQL; SQLite has one writer). */
+/** Locks an existing trace row for the rest of the transaction (PostgreSQL, MySQL; SQLite has one writer). */
 export async function lockTrace(tx: Database, traceId: string): Promise<Record<string, unknown> | undefined> {
-  const lock = tx.dialect === "postgresql" ? raw(" FOR UPDATE") : raw("");
-  const [row] = await tx.all(sql`SELECT * FROM trace_info WHERE request_id = ${traceId}${lock}`);
+  const [row] = await tx.all(sql`SELECT * FROM trace_info WHERE request_id = ${traceId} ${forUpdate(tx.dialect)}`);
   return row;
 }
 
@@ -79,8 +79,8 @@ export async function writeTokenMetrics(tx: Database, traceId: string, tokenUsag
     (k) => sql`(${traceId}, ${k}, ${values[k] as number})`,
   );
   if (rows.length === 0) return;
-  await tx.run(sql`INSERT INTO trace_metrics (request_id, key, value) VALUES ${join(rows, ", ")}
-                   ON CONFLICT (request_id, key) DO UPDATE SET value = excluded.value`);
+  await tx.run(sql`INSERT INTO trace_metrics (request_id, "key", value) VALUES ${join(rows, ", ")}
+                   ${onConflictUpdate(tx.dialect, 'request_id, "key"', ["value"])}`);
 }
 
 export interface StartedTrace {
@@ -97,11 +97,11 @@ export class TraceStore {
     const artifactRoot = await traceExperiment(this.db, input.experimentId);
     const merged = await this.db.transaction(async (tx) => {
       const inserted = await tx.run(sql`
-        INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status,
+        ${insertIgnoring(tx.dialect)} trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status,
                                 client_request_id, request_preview, response_preview)
         VALUES (${input.traceId}, ${Number(input.experimentId)}, ${input.requestTime}, ${input.executionTimeMs},
                 ${input.state}, ${input.clientRequestId}, ${input.requestPreview}, ${input.responsePreview})
-        ON CONFLICT (request_id) DO NOTHING`);
+        ${onConflictDoNothing(tx.dialect, "request_id")}`);
       if (inserted === 0) {
         await lockTrace(tx, input.traceId);
         await tx.run(sql`

@@ -149,7 +149,7 @@ export interface BulkIntervalQuery {
 }
 
 export interface TrackingStore {
-  readonly kind: "sqlite" | "postgresql";
+  readonly kind: "sqlite" | "postgresql" | "mysql";
 
   createExperiment(input: CreateExperiment): Promise<string>;
   getExperiment(experimentId: string): Promise<Experiment>;

@@ -1,6 +1,6 @@
 /**
  * The one way fml opens a database, for the server, `fml db`, `fml gc` and `fml import`: connect
- * (loading the PostgreSQL driver only when a PostgreSQL URI asks for it), check that it answers,
+ * (loading the PostgreSQL or MySQL driver only when a URI asks for it), check that it answers,
  * bring the schema to head or refuse with the reason, and close again if any of that fails.
  */
 
@@ -25,7 +25,7 @@ export interface OpenDatabaseOptions {
   readonly?: boolean;
   /** SQLite: refuse a file that does not exist instead of creating it. */
   mustExist?: boolean;
-  /** PostgreSQL: most connections in the pool (default 2). */
+  /** PostgreSQL, MySQL: most connections in the pool (default 2). */
   poolMax?: number;
   /** SQLite: page cache of the read connection, in MB. */
   cacheMb?: number;
@@ -35,7 +35,12 @@ export interface OpenDatabaseOptions {
 }
 
 export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions): Promise<Database> {
-  const db = target.kind === "sqlite" ? await openSqliteFile(target.path, options) : await openPostgres(target.url, options);
+  const db =
+    target.kind === "sqlite"
+      ? await openSqliteFile(target.path, options)
+      : target.kind === "mysql"
+        ? await openMysql(target.url, options)
+        : await openPostgres(target.url, options);
   try {
     if (options.schema === "prepare") {
       await prepareSchema(db, {
@@ -72,4 +77,20 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   const pool = connectPostgres(url, { max: options.poolMax ?? 2 });
   await checkConnection(pool, url);
   return new PostgresDatabase(pool);
+}
+
+async function openMysql(url: string, options: OpenDatabaseOptions): Promise<Database> {
+  const [{ checkConnection, connectMysql, MysqlConnectError }, { MysqlDatabase }] = await Promise.all([
+    import("./mysql-connect.ts"),
+    import("./mysql.ts"),
+  ]);
+  let pool;
+  try {
+    pool = connectMysql(url, { max: options.poolMax ?? 2 });
+  } catch (error) {
+    if (error instanceof MysqlConnectError) throw new StoreOpenError(error.message);
+    throw error;
+  }
+  await checkConnection(pool, url);
+  return new MysqlDatabase(pool);
 }

@@ -1,10 +1,12 @@
 /**
  * SQL as data: a tagged template that keeps query text and bound values apart, in the spirit of
  * postgres.js. Every `${value}` becomes a placeholder; fragments compose; nothing user-supplied is
- * ever spliced into the text. `render` emits `?` (SQLite) or `$n` (PostgreSQL) placeholders.
+ * ever spliced into the text. `render` emits `?` (SQLite, MySQL) or `$n` (PostgreSQL) placeholders.
+ * The few statements whose spelling differs per database get a fragment here (upserts, NULLS
+ * LAST, row locks), so the entity modules stay one text for all three.
  */
 
-export type Dialect = "sqlite" | "postgresql";
+export type Dialect = "sqlite" | "postgresql" | "mysql";
 export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
 
 export class Sql {
@@ -32,12 +34,47 @@ export function join(parts: readonly Sql[], separator: string): Sql {
 }
 
 /**
- * `FOR UPDATE` after a SELECT in a write transaction: on PostgreSQL the row stays locked until
- * COMMIT, so writers from every fml process queue on it in one order. SQLite has a single writer
- * and no such clause.
+ * `FOR UPDATE` after a SELECT in a write transaction: on PostgreSQL and MySQL the row stays locked
+ * until COMMIT, so writers from every fml process queue on it in one order. SQLite has a single
+ * writer and no such clause.
  */
 export function forUpdate(dialect: Dialect): Sql {
-  return dialect === "postgresql" ? raw("FOR UPDATE") : empty;
+  return dialect === "sqlite" ? empty : raw("FOR UPDATE");
+}
+
+/**
+ * The start of an INSERT that skips rows whose key is taken: MySQL says so up front
+ * (`INSERT IGNORE INTO`), the others after the rows (`onConflictDoNothing`). Use both together.
+ */
+export function insertIgnoring(dialect: Dialect): Sql {
+  return raw(dialect === "mysql" ? "INSERT IGNORE INTO" : "INSERT INTO");
+}
+
+/** `ON CONFLICT (key) DO NOTHING` after the rows; nothing on MySQL, whose `insertIgnoring` did it. */
+export function onConflictDoNothing(dialect: Dialect, key?: string): Sql {
+  if (dialect === "mysql") return empty;
+  return raw(key ? `ON CONFLICT (${key}) DO NOTHING` : "ON CONFLICT DO NOTHING");
+}
+
+/**
+ * An upsert's tail: the row whose `key` is taken gets `columns` from the new row.
+ * `ON CONFLICT (key) DO UPDATE SET c = excluded.c` or MySQL's `ON DUPLICATE KEY UPDATE c = VALUES(c)`
+ * (MySQL finds the key itself; `VALUES()` is the spelling MariaDB and MySQL 8 both read).
+ */
+export function onConflictUpdate(dialect: Dialect, key: string, columns: readonly string[]): Sql {
+  if (dialect === "mysql") {
+    return raw(`ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(", ")}`);
+  }
+  return raw(`ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(", ")}`);
+}
+
+/**
+ * An ORDER BY term with NULLs after the values, whatever the direction. MySQL has no `NULLS LAST`
+ * (it puts NULLs first ascending, last descending), so it sorts on `IS NULL` first.
+ */
+export function nullsLast(dialect: Dialect, term: Sql, direction: "ASC" | "DESC"): Sql {
+  if (dialect === "mysql") return sql`${term} IS NULL, ${term} ${raw(direction)}`;
+  return sql`${term} ${raw(direction)} NULLS LAST`;
 }
 
 /** A parenthesised, comma-separated list of bound values: `(?, ?, ?)`. */
@@ -94,7 +131,7 @@ export interface BulkColumn {
 }
 
 /**
- * Many rows as the source of an INSERT: `VALUES (?, ...), ...` on SQLite; on PostgreSQL
+ * Many rows as the source of an INSERT: `VALUES (?, ...), ...` on SQLite and MySQL; on PostgreSQL
  * `SELECT * FROM unnest($1::text[], ...)`, one array per column, so a 1000-row batch binds a
  * handful of parameters and reuses one prepared plan whatever its size.
  */
@@ -137,7 +174,7 @@ export function pgArrayLiteral(values: readonly SqlValue[]): string {
 /**
  * `column IN (…)` for a long list: on PostgreSQL one array parameter (`= ANY(…)`), which keeps the
  * plan an index lookup where a 1000-value IN list tips the planner into a full scan; a plain list
- * on SQLite.
+ * on SQLite and MySQL.
  */
 export function inValues(
   dialect: Dialect,

@@ -9,8 +9,14 @@ import type { Database } from "./database.ts";
 /** SQLite reads at most this many rows per index (a few hundred ms on millions of rows). */
 const SQLITE_ANALYSIS_LIMIT = 1000;
 
+/** MySQL analyzes named tables only: the tracking tables searches plan over. */
+const MYSQL_ANALYZED = "experiments, runs, params, tags, latest_metrics, metrics, inputs, datasets";
+
 export async function refreshStatistics(db: Database): Promise<void> {
-  await db.exec(
-    db.dialect === "sqlite" ? `PRAGMA analysis_limit = ${SQLITE_ANALYSIS_LIMIT}; ANALYZE; PRAGMA analysis_limit = 0` : "ANALYZE",
-  );
+  const script = {
+    sqlite: `PRAGMA analysis_limit = ${SQLITE_ANALYSIS_LIMIT}; ANALYZE; PRAGMA analysis_limit = 0`,
+    postgresql: "ANALYZE",
+    mysql: `ANALYZE TABLE ${MYSQL_ANALYZED}`,
+  }[db.dialect];
+  await db.exec(script);
 }

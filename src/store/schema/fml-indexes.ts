@@ -38,6 +38,14 @@ const indexes = {
     "CREATE INDEX IF NOT EXISTS fml_logged_model_metrics_name ON logged_model_metrics " +
       "(metric_name, model_id, metric_timestamp_ms DESC, metric_step DESC, metric_value)",
   ],
+  // MySQL: no IF NOT EXISTS (MySQL 8 lacks it), so an existing index is a duplicate-name error,
+  // taken as done. No index on params' values: VARCHAR(8000) is past InnoDB's key length.
+  mysql: [
+    'CREATE INDEX fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC, run_uuid)',
+    'CREATE INDEX fml_latest_metrics_key_value ON latest_metrics ("key", is_nan, value, run_uuid)',
+    "CREATE INDEX fml_logged_model_metrics_latest ON logged_model_metrics " +
+      "(model_id, metric_name, metric_timestamp_ms DESC, metric_step DESC, metric_value)",
+  ],
 } as const;
 
 /** The statements that create (or replace) fml's indexes, in order. */
@@ -52,6 +60,7 @@ export async function ensureFmlIndexes(db: Database): Promise<void> {
       await db.run(raw(statement));
     } catch (error) {
       // Two processes racing on IF NOT EXISTS in PostgreSQL: the loser sees a duplicate.
+      // MySQL: "Duplicate key name" for one that exists.
       if (!/already exists|duplicate key/i.test((error as Error).message)) throw error;
     }
   }

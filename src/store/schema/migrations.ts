@@ -9,6 +9,7 @@ import type { Dialect } from "../db/sql.ts";
 
 import sqliteHead from "../../../migrations/sqlite/head.sql" with { type: "text" };
 import postgresHead from "../../../migrations/postgresql/head.sql" with { type: "text" };
+import mysqlHead from "../../../migrations/mysql/head.sql" with { type: "text" };
 import s16 from "../../../migrations/sqlite/16_bd07f7e963c5.sql" with { type: "text" };
 import p16 from "../../../migrations/postgresql/16_bd07f7e963c5.sql" with { type: "text" };
 import s17 from "../../../migrations/sqlite/17_0c779009ac13.sql" with { type: "text" };
@@ -106,6 +107,8 @@ export type SchemaPlan =
   | { kind: "fresh" }
   | { kind: "current" }
   | { kind: "upgrade"; from: string; steps: MigrationStep[] }
+  /** An older revision on a database whose migration steps fml does not carry (MySQL, for now). */
+  | { kind: "no-upgrade-path"; from: string }
   | { kind: "newer-known"; revision: string }
   | { kind: "unknown"; revision: string }
   | { kind: "not-mlflow" };
@@ -187,7 +190,12 @@ export const SUPPORTED_REVISIONS: readonly string[] = [
 ];
 
 export function headSchemaSql(dialect: Dialect): string {
-  return dialect === "sqlite" ? sqliteHead : postgresHead;
+  return dialect === "sqlite" ? sqliteHead : dialect === "mysql" ? mysqlHead : postgresHead;
+}
+
+/** Whether fml carries the alembic steps for this database (MySQL: the head schema only, so far). */
+export function canUpgrade(dialect: Dialect): boolean {
+  return dialect !== "mysql";
 }
 
 /** The steps that take a database at `from` to `to` (default: head), in order. */
@@ -196,6 +204,7 @@ export function stepsBetween(
   from: string,
   to: string = HEAD_REVISION,
 ): MigrationStep[] {
+  if (!canUpgrade(dialect)) throw new Error(`no ${dialect} migration steps`);
   const revisions = [OLDEST_REVISION, ...CHAIN.map(([revision]) => revision)];
   const start = revisions.indexOf(from);
   const end = revisions.indexOf(to);
@@ -213,6 +222,7 @@ export function planSchema(dialect: Dialect, inspection: SchemaInspection): Sche
   if (revision === HEAD_REVISION) return { kind: "current" };
   if (NEWER_KNOWN_REVISIONS.includes(revision)) return { kind: "newer-known", revision };
   if (revision === OLDEST_REVISION || CHAIN.some(([r]) => r === revision)) {
+    if (!canUpgrade(dialect)) return { kind: "no-upgrade-path", from: revision };
     return { kind: "upgrade", from: revision, steps: stepsBetween(dialect, revision) };
   }
   return { kind: "unknown", revision };
@@ -227,6 +237,8 @@ export function describePlan(plan: SchemaPlan): string {
       return `MLflow schema at ${HEAD_REVISION}, the revision fml serves`;
     case "upgrade":
       return `MLflow schema at ${plan.from}: ${plan.steps.length} migration steps to ${HEAD_REVISION}`;
+    case "no-upgrade-path":
+      return `MLflow schema at ${plan.from}, older than ${HEAD_REVISION}: fml cannot upgrade it on this database`;
     case "newer-known":
       return `MLflow schema at ${plan.revision}, newer than ${HEAD_REVISION}: served as is`;
     case "unknown":

@@ -20,22 +20,25 @@ import {
   headSchemaSql,
   planSchema,
 } from "./migrations.ts";
-import { SchemaError, refusal, upgradeNeeded } from "./schema-errors.ts";
+import { SchemaError, noUpgradePath, refusal, upgradeNeeded } from "./schema-errors.ts";
 
 /** The user tables and the alembic revision, read without changing anything. */
 export async function inspectSchema(db: Reader): Promise<SchemaInspection> {
   const tableRows = await db.all<{ name: string }>(
     db.dialect === "sqlite"
       ? sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name`
-      : sql`SELECT table_name AS name FROM information_schema.tables
-            WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      : db.dialect === "mysql"
+        ? sql`SELECT table_name AS name FROM information_schema.tables
+              WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name`
+        : sql`SELECT table_name AS name FROM information_schema.tables
+              WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
   const tables = tableRows.map((row) => row.name);
   if (!tables.includes("alembic_version")) return { tables, revision: null };
   const rows = await db.all<{ version_num: string }>(
-    db.dialect === "sqlite"
-      ? sql`SELECT version_num FROM alembic_version LIMIT 1`
-      : sql`SELECT version_num FROM public.alembic_version LIMIT 1`,
+    db.dialect === "postgresql"
+      ? sql`SELECT version_num FROM public.alembic_version LIMIT 1`
+      : sql`SELECT version_num FROM alembic_version LIMIT 1`,
   );
   return { tables, revision: rows[0]?.version_num ?? null };
 }
@@ -67,6 +70,8 @@ async function prepareLocked(session: Database, options: PrepareSchemaOptions): 
       });
       log(`created the MLflow schema at ${HEAD_REVISION}`);
       return { plan, revision: HEAD_REVISION };
+    case "no-upgrade-path":
+      throw noUpgradePath(plan.from);
     case "upgrade":
       if (!options.migrate) throw upgradeNeeded(plan.from, options.databaseUri);
       await upgrade(session, plan.from, plan.steps, log);
