@@ -6,7 +6,7 @@
 
 import type { Database, Reader, Row } from "./db/database.ts";
 import type { DenseStepRanges } from "./dense-steps.ts";
-import { list, pgArrayLiteral, raw, sql, type Sql } from "./db/sql.ts";
+import { list, noLimit, pgArrayLiteral, raw, sql, type Sql } from "./db/sql.ts";
 import { METRICS_RUN_KEY_STEP_INDEX } from "./schema/fml-indexes.ts";
 import { decodeMetric, integer, optionalInteger, text } from "./rows.ts";
 import { runState } from "./runs.ts";
@@ -28,12 +28,12 @@ function metricsOfRun(db: Reader): Sql {
 
 export async function getMetricHistory(db: Database, query: MetricHistoryQuery): Promise<Page<Metric>> {
   await runState(db, query.runId);
-  // SQLite accepts OFFSET only after a LIMIT; -1 means "no limit" there.
+  // SQLite and MySQL accept OFFSET only after a LIMIT.
   const limit =
     query.maxResults !== undefined
       ? sql`LIMIT ${query.maxResults + 1}`
-      : query.offset > 0 && db.dialect === "sqlite"
-        ? sql`LIMIT -1`
+      : query.offset > 0
+        ? noLimit(db.dialect)
         : sql``;
   const offset = query.offset > 0 ? sql`OFFSET ${query.offset}` : sql``;
   const rows = await db.all(sql`

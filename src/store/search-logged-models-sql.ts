@@ -11,7 +11,7 @@
 import type { LoggedModelClause, LoggedModelColumn, LoggedModelOrderKey } from "../search/logged-models.ts";
 import type { DatasetFilter, SearchLoggedModels } from "./logged-model-types.ts";
 import { and, compareList, compareNumber, compareString, or, page, textOrder } from "./search-compare.ts";
-import { type Dialect, join, list, nullsLast, raw, sql, type Sql } from "./db/sql.ts";
+import { castDouble, castText, type Dialect, join, list, nullsLast, raw, sql, type Sql } from "./db/sql.ts";
 
 /** Integer columns MLflow compares with the filter's text (`status = '2'`). */
 const INTEGER_COLUMNS = new Set<LoggedModelColumn>(["experiment_id", "status"]);
@@ -56,10 +56,10 @@ function clauseSql(c: LoggedModelClause, datasets: readonly DatasetFilter[], dia
       const p = c.predicate;
       if (p.kind === "number") {
         // A bound beyond 2^53 (1e23) is no bigint for PostgreSQL: compare as doubles then.
-        const col = Number.isSafeInteger(p.value) ? column(c.key) : sql`CAST(${column(c.key)} AS DOUBLE PRECISION)`;
+        const col = Number.isSafeInteger(p.value) ? column(c.key) : castDouble(dialect, column(c.key));
         return compareNumber(col, p, dialect);
       }
-      const col = INTEGER_COLUMNS.has(c.key) ? sql`CAST(${column(c.key)} AS TEXT)` : column(c.key);
+      const col = INTEGER_COLUMNS.has(c.key) ? castText(dialect, column(c.key)) : column(c.key);
       return p.kind === "list" ? compareList(col, p) : compareString(col, p, dialect);
     }
   }
@@ -75,7 +75,7 @@ function latestMetric(key: LoggedModelOrderKey & { entity: "metric" }, i: number
   const filters = [sql`x.metric_name = ${key.key}`];
   if (key.datasetName !== undefined) filters.push(sql`x.dataset_name = ${key.datasetName}`);
   if (key.datasetDigest !== undefined) filters.push(sql`x.dataset_digest = ${key.datasetDigest}`);
-  if (dialect === "sqlite") {
+  if (dialect !== "postgresql") {
     return {
       value: sql`(SELECT x.metric_value FROM logged_model_metrics x WHERE x.model_id = m.model_id AND ${join(filters, " AND ")}
         ORDER BY x.metric_timestamp_ms DESC, x.metric_step DESC LIMIT 1)`,

@@ -13,6 +13,8 @@ import type { TraceSearch } from "./trace-types.ts";
 function regex(column: Sql, p: RegexPredicate, dialect: Dialect): Sql {
   // bun:sqlite cannot register MLflow's REGEXP function; refusing beats matching differently.
   if (dialect === "sqlite") throw new SearchError("RLIKE is not supported on SQLite databases by fml; use LIKE or ILIKE.");
+  // MySQL matches under the column's case-insensitive collation unless told otherwise.
+  if (dialect === "mysql") return sql`${column} COLLATE utf8mb4_bin REGEXP ${p.value}`;
   return sql`${column} ~ ${p.value}`;
 }
 

@@ -136,7 +136,7 @@ export class SpanStore {
       const row = await lockTrace(tx, traceId);
       traceExperimentId = toNumber(row?.experiment_id) ?? experimentId;
       const [flag] = await tx.all(sql`SELECT 1 AS found FROM trace_request_metadata
-                                      WHERE request_id = ${traceId} AND key = ${METADATA_INFO_FINALIZED}`);
+                                      WHERE request_id = ${traceId} AND "key" = ${METADATA_INFO_FINALIZED}`);
       finalized = flag !== undefined;
       if (!finalized && row) {
         const storedStart = toNumber(row.timestamp_ms) ?? s.startMs;
@@ -187,7 +187,7 @@ export class SpanStore {
       const total = { ...s.tokenUsage };
       if (!finalized) {
         const [stored] = await tx.all(sql`SELECT value FROM trace_request_metadata
-                                          WHERE request_id = ${traceId} AND key = ${METADATA_TOKEN_USAGE}`);
+                                          WHERE request_id = ${traceId} AND "key" = ${METADATA_TOKEN_USAGE}`);
         if (stored?.value) {
           try {
             addTokenUsage(total, JSON.parse(String(stored.value)) as Record<string, number>);

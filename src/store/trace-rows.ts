@@ -54,8 +54,8 @@ export async function loadTraceInfos(db: Database, ids: readonly string[]): Prom
   const idList = (column: string) => inValues(db.dialect, raw(column), ids, "text");
   const [rows, tags, metadata, assessments] = await Promise.all([
     db.all(sql`SELECT * FROM trace_info WHERE ${idList("request_id")}`),
-    db.all(sql`SELECT request_id, key, value FROM trace_tags WHERE ${idList("request_id")}`),
-    db.all(sql`SELECT request_id, key, value FROM trace_request_metadata WHERE ${idList("request_id")}`),
+    db.all(sql`SELECT request_id, "key", value FROM trace_tags WHERE ${idList("request_id")}`),
+    db.all(sql`SELECT request_id, "key", value FROM trace_request_metadata WHERE ${idList("request_id")}`),
     db.all(sql`SELECT * FROM assessments WHERE ${idList("trace_id")} ORDER BY created_timestamp, assessment_id`),
   ]);
   const byId = new Map<string, TraceInfo>();

@@ -180,7 +180,7 @@ export class TraceStore {
   }
 
   async deleteTraceTag(traceId: string, key: string): Promise<void> {
-    const deleted = await this.db.run(sql`DELETE FROM trace_tags WHERE request_id = ${traceId} AND key = ${key}`);
+    const deleted = await this.db.run(sql`DELETE FROM trace_tags WHERE request_id = ${traceId} AND "key" = ${key}`);
     if (deleted === 0) throw notFound(`No trace tag with key '${key}' for trace with ID '${traceId}'`);
   }
 

@@ -8,6 +8,7 @@
 
 import { Database as SqliteFile } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import mysql from "mysql2/promise";
 import postgres from "postgres";
 import { backends, startFml, type ApiResponse, type FmlServer } from "../helpers/server.ts";
 
@@ -88,6 +89,15 @@ function cluster(servers: FmlServer[]): Cluster {
           return Number(Object.values(row)[0]);
         } finally {
           file.close();
+        }
+      }
+      if (primary.backend === "mysql") {
+        const conn = await mysql.createConnection(primary.databaseUri);
+        try {
+          const [rows] = await conn.query(query.replace(/\$\d+/g, "?"), params);
+          return Number(Object.values((rows as Record<string, unknown>[])[0] ?? {})[0]);
+        } finally {
+          await conn.end();
         }
       }
       const pg = postgres(primary.databaseUri, { max: 1, onnotice: () => {} });

@@ -1,14 +1,16 @@
 /**
  * The shared real-MLflow fixture databases (../shared/fixtures/mlflow-dbs beside the repository, or
  * FML_FIXTURES_DIR): which versions exist, their manifests, and throw-away copies to work on, a
- * SQLite file in a temp directory or a PostgreSQL database `fml_test_<random>` restored from the dump.
- * The fixtures themselves are never written.
+ * SQLite file in a temp directory, a PostgreSQL database `fml_test_<random>` restored from the dump, or
+ * a MySQL database loaded from the mysqldump with the `mysql` client. The fixtures themselves are
+ * never written.
  */
 
 import { describe, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import mysql from "mysql2/promise";
 import postgres from "postgres";
 
 export const repoRoot = resolve(import.meta.dir, "../..");
@@ -16,6 +18,8 @@ export const fixturesRoot =
   process.env.FML_FIXTURES_DIR ?? resolve(repoRoot, "../shared/fixtures/mlflow-dbs");
 export const postgresAdminUrl =
   process.env.FML_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/** The MySQL/MariaDB server the tests make their databases on (root, no password, as CI has it). */
+export const mysqlAdminUrl = process.env.FML_TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/mysql";
 
 export interface BackendSection {
   file: string;
@@ -37,7 +41,7 @@ export interface FixtureManifest {
   mlflow_version: string;
   alembic_revision: string;
   features: Record<string, boolean>;
-  backends: { sqlite: BackendSection; postgresql: BackendSection };
+  backends: { sqlite: BackendSection; postgresql: BackendSection; mysql?: BackendSection };
   [key: string]: unknown;
 }
 
@@ -180,4 +184,100 @@ export async function postgresAvailable(): Promise<boolean> {
     await sql.end({ timeout: 1 });
   }
   return reachable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MySQL / MariaDB
+
+function mysqlAdmin(): Promise<mysql.Connection> {
+  const url = new URL(mysqlAdminUrl);
+  return mysql.createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username || "root"),
+    password: decodeURIComponent(url.password),
+    connectTimeout: 3000,
+  });
+}
+
+export function mysqlDatabaseUrl(name: string): string {
+  const url = new URL(mysqlAdminUrl);
+  url.pathname = `/${name}`;
+  url.search = "?charset=utf8mb4";
+  return url.toString();
+}
+
+let mysqlReachable: boolean | undefined;
+
+export async function mysqlAvailable(): Promise<boolean> {
+  if (mysqlReachable !== undefined) return mysqlReachable;
+  try {
+    const admin = await mysqlAdmin();
+    await admin.query("SELECT 1");
+    await admin.end();
+    mysqlReachable = true;
+  } catch {
+    mysqlReachable = false;
+  }
+  return mysqlReachable;
+}
+
+/** Creates an empty utf8mb4 database `fml_test_<random>`, as MLflow's docs ask for one. */
+export async function createMysqlTestDatabase(): Promise<TestDatabase> {
+  const name = `fml_test_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const admin = await mysqlAdmin();
+  try {
+    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    name,
+    url: mysqlDatabaseUrl(name),
+    async drop() {
+      const conn = await mysqlAdmin();
+      try {
+        await conn.query(`DROP DATABASE IF EXISTS ${name}`);
+      } finally {
+        await conn.end();
+      }
+    },
+  };
+}
+
+/** The `mysql` (or `mariadb`) command-line client, which the dumps need for their DELIMITER lines. */
+export function mysqlClient(): string | undefined {
+  for (const name of ["mysql", "mariadb"]) {
+    const found = Bun.which(name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Runs a script with the `mysql` client into `database`; throws with its stderr on failure. */
+export async function runMysqlClient(database: string, script: string): Promise<void> {
+  const client = mysqlClient();
+  if (!client) throw new Error("no mysql command-line client");
+  const url = new URL(mysqlAdminUrl);
+  const args = [client, "-h", url.hostname, "-P", url.port || "3306", "-u", decodeURIComponent(url.username || "root")];
+  if (url.password) args.push(`-p${decodeURIComponent(url.password)}`);
+  const child = Bun.spawn([...args, "--default-character-set=utf8mb4", database], {
+    stdin: new TextEncoder().encode(script),
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+  if (code !== 0) throw new Error(`mysql client failed (${code}): ${stderr}`);
+}
+
+/** A new test database holding a fixture's MySQL dump, loaded with the `mysql` client. */
+export async function restoreMysqlFixture(version: string): Promise<TestDatabase> {
+  const db = await createMysqlTestDatabase();
+  try {
+    await runMysqlClient(db.name, readFileSync(fixturePath(version, "mlflow.mysqldump.sql"), "utf8"));
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+  return db;
 }

@@ -106,6 +106,7 @@ export interface ExpectedContents {
  */
 export function expectedContents(manifest: FixtureManifest, backend: Backend): ExpectedContents {
   const section = manifest.backends[backend];
+  if (!section) throw new Error(`the fixture of MLflow ${manifest.mlflow_version} has no ${backend} database`);
   return (section.expected_after_upgrade?.expected ?? section.expected) as unknown as ExpectedContents;
 }
 

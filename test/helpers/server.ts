@@ -1,16 +1,16 @@
 /**
- * Starts a real fml server process for a test, on a fresh SQLite file or a fresh PostgreSQL
- * database, and talks HTTP to it. The same API tests run against every backend in `backends()`.
+ * Starts a real fml server process for a test, on a fresh SQLite file or a fresh PostgreSQL or
+ * MySQL database, and talks HTTP to it. The same API tests run against every backend in `backends()`.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { createTestDatabase, postgresAdminUrl, repoRoot } from "./fixtures.ts";
+import { createMysqlTestDatabase, createTestDatabase, mysqlAdminUrl, mysqlAvailable, postgresAdminUrl, repoRoot } from "./fixtures.ts";
 
-export { postgresAdminUrl, repoRoot };
-export type Backend = "sqlite" | "postgresql";
+export { mysqlAdminUrl, postgresAdminUrl, repoRoot };
+export type Backend = "sqlite" | "postgresql" | "mysql";
 
 let postgresReachable: boolean | undefined;
 
@@ -29,15 +29,26 @@ export async function isPostgresReachable(): Promise<boolean> {
 }
 
 /**
- * Backends to run API tests on. PostgreSQL is required in CI (`.ci/run` starts it); locally a
- * machine without it runs SQLite only, and says so.
+ * Backends to run API tests on. PostgreSQL and MySQL (MariaDB) are required in CI (`.ci/run`
+ * starts them); locally a machine without one runs the others, and says so.
  */
 export async function backends(): Promise<Backend[]> {
   if (process.env.FML_TEST_BACKENDS) return process.env.FML_TEST_BACKENDS.split(",") as Backend[];
-  if (await isPostgresReachable()) return ["sqlite", "postgresql"];
-  if (process.env.CI) throw new Error("PostgreSQL is not reachable at " + postgresAdminUrl);
-  console.warn("PostgreSQL not reachable: API tests run on SQLite only");
-  return ["sqlite"];
+  const found: Backend[] = ["sqlite"];
+  if (await isPostgresReachable()) found.push("postgresql");
+  else if (process.env.CI) throw new Error("PostgreSQL is not reachable at " + postgresAdminUrl);
+  else warnOnce("PostgreSQL not reachable: API tests skip it");
+  if (await mysqlAvailable()) found.push("mysql");
+  else if (process.env.CI) throw new Error("MySQL/MariaDB is not reachable at " + mysqlAdminUrl);
+  else warnOnce("MySQL/MariaDB not reachable: API tests skip it");
+  return found;
+}
+
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -91,8 +102,8 @@ export async function startFml(options: StartOptions = {}): Promise<FmlServer> {
   let databaseUri = options.databaseUri;
   let dropDatabase: (() => Promise<void>) | undefined;
   if (!databaseUri) {
-    if (backend === "postgresql") {
-      const db = await createTestDatabase();
+    if (backend === "postgresql" || backend === "mysql") {
+      const db = backend === "mysql" ? await createMysqlTestDatabase() : await createTestDatabase();
       databaseUri = db.url;
       dropDatabase = db.drop;
     } else {

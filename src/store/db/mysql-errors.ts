@@ -75,6 +75,15 @@ function duplicateExperimentName(message: string): string | undefined {
   return /Duplicate entry '(?:default-)?(.*)' for key '(?:experiments\.)?uq_experiments_workspace_name'/s.exec(message)?.[1];
 }
 
+/**
+ * `Duplicate entry 'default-my-model' for key 'PRIMARY'` (MySQL 8: `'registered_models.PRIMARY'`)
+ * → `my-model`. MariaDB does not name the table; the only statement that can meet a workspace-first
+ * primary key taken by another transaction is a rename of registered models (others lock first).
+ */
+function duplicateModelName(message: string): string | undefined {
+  return /Duplicate entry 'default-(.*)' for key '(?:registered_models\.)?PRIMARY'/s.exec(message)?.[1];
+}
+
 export function translateError(error: unknown): unknown {
   if (error instanceof MlflowError || typeof error !== "object" || error === null) return error;
   const e = error as MysqlDriverError;
@@ -97,6 +106,8 @@ export function translateError(error: unknown): unknown {
     if (name !== undefined) {
       return new MlflowError("RESOURCE_ALREADY_EXISTS", `Experiment(name=${name}) already exists. Error: ${message}`);
     }
+    const model = duplicateModelName(message);
+    if (model !== undefined) return new MlflowError("RESOURCE_ALREADY_EXISTS", `Registered Model (name=${model}) already exists.`);
   }
   return error;
 }

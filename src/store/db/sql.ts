@@ -68,6 +68,22 @@ export function onConflictUpdate(dialect: Dialect, key: string, columns: readonl
   return raw(`ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(", ")}`);
 }
 
+/** `CAST(x AS TEXT)`; MySQL casts to CHAR. */
+export function castText(dialect: Dialect, value: Sql): Sql {
+  return dialect === "mysql" ? sql`CAST(${value} AS CHAR)` : sql`CAST(${value} AS TEXT)`;
+}
+
+/** `CAST(x AS DOUBLE PRECISION)`; MySQL spells the type DOUBLE. */
+export function castDouble(dialect: Dialect, value: Sql): Sql {
+  return dialect === "mysql" ? sql`CAST(${value} AS DOUBLE)` : sql`CAST(${value} AS DOUBLE PRECISION)`;
+}
+
+/** `LIMIT` for "every row" before an OFFSET, which SQLite and MySQL accept only after a LIMIT. */
+export function noLimit(dialect: Dialect): Sql {
+  if (dialect === "sqlite") return raw("LIMIT -1");
+  return dialect === "mysql" ? raw("LIMIT 18446744073709551615") : empty;
+}
+
 /**
  * An ORDER BY term with NULLs after the values, whatever the direction. MySQL has no `NULLS LAST`
  * (it puts NULLs first ascending, last descending), so it sorts on `IS NULL` first.
