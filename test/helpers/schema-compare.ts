@@ -211,3 +211,110 @@ export async function postgresSnapshot(sql: postgres.Sql): Promise<SchemaSnapsho
   ).map((s) => `${s.name} ${s.type} owned by ${s.owner ?? "nothing"}`);
   return { tables, triggers, sequences };
 }
+
+// ---------------------------------------------------------------------------------------------
+// MySQL / MariaDB
+
+type MysqlRows = Record<string, unknown>[];
+/** Anything that runs a query with `?` parameters in the current database (a mysql2 connection). */
+export interface MysqlQuery {
+  query(text: string, values?: unknown[]): Promise<[unknown, unknown]>;
+}
+
+const str = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+
+/**
+ * The current database's schema from information_schema: columns with their full type, charset
+ * and collation, defaults and generation, keys, foreign keys with their actions, checks, indexes
+ * (`fml_…` ones left out: fml's own, see fml-indexes.ts) and triggers.
+ */
+export async function mysqlSnapshot(conn: MysqlQuery): Promise<SchemaSnapshot> {
+  const all = async (text: string): Promise<MysqlRows> => (await conn.query(text))[0] as MysqlRows;
+  const here = "TABLE_SCHEMA = DATABASE()";
+  const tables: Record<string, TableShape> = {};
+  const tableRows = await all(
+    `SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_COLLATION AS collation FROM information_schema.TABLES
+     WHERE ${here} AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
+  );
+  const columns = await all(
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable,
+            COLUMN_DEFAULT AS dflt, EXTRA AS extra, GENERATION_EXPRESSION AS expr,
+            CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
+     FROM information_schema.COLUMNS WHERE ${here} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+  );
+  const keys = await all(
+    `SELECT k.TABLE_NAME AS t, k.CONSTRAINT_NAME AS name, c.CONSTRAINT_TYPE AS type, k.COLUMN_NAME AS col,
+            k.REFERENCED_TABLE_NAME AS rt, k.REFERENCED_COLUMN_NAME AS rc
+     FROM information_schema.KEY_COLUMN_USAGE k
+     JOIN information_schema.TABLE_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
+       AND c.TABLE_NAME = k.TABLE_NAME AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+     WHERE k.${here} ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+  );
+  const rules = await all(
+    `SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS name, UPDATE_RULE AS up, DELETE_RULE AS del
+     FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()`,
+  );
+  const checks = await all(
+    `SELECT c.TABLE_NAME AS t, c.CONSTRAINT_NAME AS name, k.CHECK_CLAUSE AS clause
+     FROM information_schema.TABLE_CONSTRAINTS c
+     JOIN information_schema.CHECK_CONSTRAINTS k ON k.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND k.CONSTRAINT_NAME = c.CONSTRAINT_NAME
+     WHERE c.${here} AND c.CONSTRAINT_TYPE = 'CHECK'`,
+  );
+  const indexRows = await all(
+    `SELECT TABLE_NAME AS t, INDEX_NAME AS name, NON_UNIQUE AS nonUnique, COLUMN_NAME AS col, SUB_PART AS part
+     FROM information_schema.STATISTICS WHERE ${here} AND INDEX_NAME NOT LIKE 'fml\\_%'
+     ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+  );
+  for (const table of tableRows) {
+    const t = str(table.name);
+    const grouped = (rows: MysqlRows, type: string): Map<string, MysqlRows> => {
+      const byName = new Map<string, MysqlRows>();
+      for (const row of rows.filter((r) => r.t === t && r.type === type)) {
+        byName.set(str(row.name), [...(byName.get(str(row.name)) ?? []), row]);
+      }
+      return byName;
+    };
+    const pk = [...grouped(keys, "PRIMARY KEY").values()][0] ?? [];
+    const indexes = new Map<string, MysqlRows>();
+    for (const row of indexRows.filter((r) => r.t === t)) indexes.set(str(row.name), [...(indexes.get(str(row.name)) ?? []), row]);
+    tables[t] = {
+      columns: columns
+        .filter((c) => c.t === t)
+        .map((c) => ({
+          name: str(c.name),
+          type: `${str(c.type)} ${str(c.charset)} ${str(c.collation)} ${str(c.extra)}`.trim().replace(/\s+/g, " "),
+          notNull: c.nullable === "NO",
+          default: c.dflt === null || c.dflt === undefined ? null : str(c.dflt),
+          generated: c.expr ? squash(str(c.expr)) : null,
+        })),
+      primaryKey: { name: pk.length > 0 ? "PRIMARY" : null, columns: pk.map((r) => str(r.col)) },
+      foreignKeys: [...grouped(keys, "FOREIGN KEY")]
+        .map(([name, cols]) => {
+          const rule = rules.find((r) => r.t === t && r.name === name);
+          const from = cols.map((c) => str(c.col)).join(", ");
+          const to = cols.map((c) => str(c.rc)).join(", ");
+          return `${name}: (${from}) -> ${str(cols[0]?.rt)}(${to}) on update ${str(rule?.up)} on delete ${str(rule?.del)}`;
+        })
+        .sort(),
+      uniques: [...grouped(keys, "UNIQUE")].map(([name, cols]) => `${name}: (${cols.map((c) => str(c.col)).join(", ")})`).sort(),
+      checks: checks.filter((c) => c.t === t).map((c) => `${str(c.name)}: ${squash(str(c.clause))}`).sort(),
+      indexes: [...indexes]
+        .map(([name, cols]) => {
+          const unique = cols[0]?.nonUnique === 0 || cols[0]?.nonUnique === "0" ? " unique" : "";
+          const parts = cols.map((c) => str(c.col) + (c.part ? `(${str(c.part)})` : "")).join(", ");
+          return `${name}${unique} (${parts})`;
+        })
+        .sort(),
+    };
+    // Engine and table collation belong to the table's shape too.
+    tables[t].indexes.push(`(table) engine ${str(table.engine)} collation ${str(table.collation)}`);
+  }
+  const triggers = (
+    await all(
+      `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS t, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
+              ACTION_STATEMENT AS body
+       FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY TRIGGER_NAME`,
+    )
+  ).map((r) => `${str(r.name)} ${str(r.timing)} ${str(r.event)} on ${str(r.t)}: ${squash(str(r.body))}`);
+  return { tables, triggers, sequences: [] };
+}

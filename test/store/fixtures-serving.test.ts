@@ -1,7 +1,7 @@
 /**
  * Drop-in: fml started on a database that real MLflow created and filled (every fixture version,
- * SQLite file and PostgreSQL dump) serves through its HTTP API what MLflow served from it, as
- * recorded in the fixture's manifest.json.
+ * SQLite file and PostgreSQL dump; MySQL dump where the version has one) serves through its HTTP
+ * API what MLflow served from it, as recorded in the fixture's manifest.json.
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -12,7 +12,9 @@ import {
   copySqliteFixture,
   fixtureVersions,
   describeWithFixtures,
+  mysqlClient,
   readManifest,
+  restoreMysqlFixture,
   restorePostgresFixture,
 } from "../helpers/fixtures.ts";
 import {
@@ -37,7 +39,12 @@ const TIMEOUT = 120_000;
 async function serveFixture(version: string, backend: Backend): Promise<{ fml: FmlServer; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `fml-fixture-${version}-`));
   let started = performance.now();
-  const restored = backend === "postgresql" ? await restorePostgresFixture(version) : undefined;
+  const restored =
+    backend === "postgresql"
+      ? await restorePostgresFixture(version)
+      : backend === "mysql"
+        ? await restoreMysqlFixture(version)
+        : undefined;
   const sqlite = backend === "sqlite" ? copySqliteFixture(version) : undefined;
   const databaseUri = restored?.url ?? `sqlite:///${sqlite?.path}`;
   const artifacts = copyFixtureArtifacts(version, dir);
@@ -72,7 +79,13 @@ describeWithFixtures("real MLflow databases", () => {
   });
 
   for (const version of versions) {
-    for (const backend of available) {
+    // MySQL dumps exist for some versions only, and load only through the mysql client.
+    const made = available.filter((b) => readManifest(version).backends[b] !== undefined);
+    if (made.includes("mysql") && !mysqlClient()) {
+      if (process.env.CI) throw new Error("CI needs the mysql command-line client to load the MySQL fixtures");
+      test.skip(`MLflow ${version} [mysql] (skipped: no mysql command-line client to load the dump)`, () => {});
+    }
+    for (const backend of made.filter((b) => b !== "mysql" || mysqlClient())) {
       describe(`MLflow ${version} [${backend}]`, () => {
         let served: Awaited<ReturnType<typeof serveFixture>>;
         let expected: ExpectedContents;
