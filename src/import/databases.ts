@@ -97,7 +97,6 @@ function readableOrRefuse(inspection: SchemaInspection, what: string): "current"
     case "newer-known":
       return "current";
     case "upgrade":
-    case "no-upgrade-path":
       return "upgrade";
     case "fresh":
       throw new ImportError(`the input database ${what} is empty: it holds no MLflow schema to import`);

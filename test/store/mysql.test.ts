@@ -3,7 +3,8 @@
  * socket), failures as MLflow errors, and the schema. A schema fml creates on an empty database
  * equals the one real MLflow 3.11 created (the fixture's mysqldump, loaded with the mysql client),
  * serving that fixture leaves its schema as MLflow made it, and an older schema is refused
- * untouched. The HTTP behaviour on MySQL is the shared API suite's (test/api, backend "mysql").
+ * untouched unless migrating (the upgrade itself: mysql-migrations.test.ts). The HTTP behaviour on
+ * MySQL is the shared API suite's (test/api, backend "mysql").
  */
 
 import { afterAll, describe, expect, test } from "bun:test";
@@ -195,18 +196,18 @@ async function query<T>(db: TestDatabase, text: string): Promise<T[]> {
     expect(revision?.version_num).toBe("7d34483879f0");
   }, 60_000);
 
-  test("an older MLflow schema is refused with the reason, and left unchanged", async () => {
+  test("an older MLflow schema is refused without --database-migrate, with the command, and left unchanged", async () => {
     const db = await track(createMysqlTestDatabase());
     await query(db, headSchemaSql("mysql"));
     await query(db, "UPDATE alembic_version SET version_num = '0584bdc529eb'");
     const before = await snapshotOf(db);
-    const refused = await openDatabase(parseDatabaseUri(db.url, "/"), { schema: "prepare", migrate: true }).catch(
+    const refused = await openDatabase(parseDatabaseUri(db.url, "/"), { schema: "prepare", migrate: false }).catch(
       (e: unknown) => e as Error,
     );
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).name).toBe("SchemaError");
     expect((refused as Error).message).toContain("alembic revision 0584bdc529eb");
-    expect((refused as Error).message).toContain("cannot upgrade a MySQL database");
+    expect((refused as Error).message).toContain("fml db upgrade --database-uri mysql://");
     expect(await snapshotOf(db)).toEqual(before);
   }, 60_000);
 });

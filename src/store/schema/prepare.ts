@@ -20,7 +20,8 @@ import {
   headSchemaSql,
   planSchema,
 } from "./migrations.ts";
-import { SchemaError, noUpgradePath, refusal, upgradeNeeded } from "./schema-errors.ts";
+import { runMysqlStep } from "./mysql-steps.ts";
+import { SchemaError, refusal, upgradeNeeded } from "./schema-errors.ts";
 
 /** The user tables and the alembic revision, read without changing anything. */
 export async function inspectSchema(db: Reader): Promise<SchemaInspection> {
@@ -70,8 +71,6 @@ async function prepareLocked(session: Database, options: PrepareSchemaOptions): 
       });
       log(`created the MLflow schema at ${HEAD_REVISION}`);
       return { plan, revision: HEAD_REVISION };
-    case "no-upgrade-path":
-      throw noUpgradePath(plan.from);
     case "upgrade":
       if (!options.migrate) throw upgradeNeeded(plan.from, options.databaseUri);
       await upgrade(session, plan.from, plan.steps, log);
@@ -92,7 +91,8 @@ async function upgrade(
     const outcome = await step(session, async (tx) => {
       const current = (await inspectSchema(tx)).revision;
       if (current === expected) {
-        if (hasStatements(migration.sql)) await tx.exec(migration.sql);
+        if (tx.dialect === "mysql") await runMysqlStep(tx, migration.sql);
+        else if (hasStatements(migration.sql)) await tx.exec(migration.sql);
         await tx.run(sql`UPDATE alembic_version SET version_num = ${migration.revision}`);
         return "applied";
       }

@@ -30,12 +30,3 @@ export function refusal(plan: SchemaPlan): SchemaError {
       `fml left it unchanged. ${supported}.`,
   );
 }
-
-/** An older MLflow schema on a database for which fml carries no migration steps (MySQL, for now). */
-export function noUpgradePath(from: string): SchemaError {
-  return new SchemaError(
-    `the database holds an older MLflow schema (alembic revision ${from}); fml serves ${HEAD_REVISION} ` +
-      "but cannot upgrade a MySQL database (upgrade not supported yet). Run `mlflow db upgrade` on it " +
-      "with MLflow 3.11 first. It was left unchanged.",
-  );
-}

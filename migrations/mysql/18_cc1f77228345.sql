@@ -1,0 +1,2 @@
+-- cc1f77228345: params.value VARCHAR(250) -> VARCHAR(500).
+ALTER TABLE params MODIFY value VARCHAR(500) NOT NULL;

@@ -1,0 +1,2 @@
+-- f5a4f2784254: tags.value -> VARCHAR(8000) (MLflow 2.17).
+ALTER TABLE tags MODIFY value VARCHAR(8000) NULL;
