@@ -49,6 +49,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
         databaseUri: maskPassword(target.uri),
       });
       if (db instanceof SqliteDatabaseHandle && !options.readonly) await db.useWal();
+      if (target.kind === "mysql") await (await import("./mysql-checks.ts")).checkServingPrivileges(db, maskPassword(target.uri));
     }
   } catch (error) {
     await db.close();
@@ -80,7 +81,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
 }
 
 async function openMysql(url: string, options: OpenDatabaseOptions): Promise<Database> {
-  const [{ checkConnection, connectMysql, MysqlConnectError }, { MysqlDatabase }] = await Promise.all([
+  const [{ checkConnection, connectMysql, describeTarget, MysqlConnectError }, { MysqlDatabase }] = await Promise.all([
     import("./mysql-connect.ts"),
     import("./mysql.ts"),
   ]);
@@ -92,5 +93,13 @@ async function openMysql(url: string, options: OpenDatabaseOptions): Promise<Dat
     throw error;
   }
   await checkConnection(pool, url);
-  return new MysqlDatabase(pool);
+  const db = new MysqlDatabase(pool);
+  try {
+    const { checkServerVersion } = await import("./mysql-checks.ts");
+    await checkServerVersion(db, describeTarget(url));
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
 }

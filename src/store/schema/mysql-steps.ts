@@ -5,7 +5,8 @@
  * whole step again finishes it: each table changes in one ALTER (atomic on InnoDB), names MySQL
  * chose are looked up, data statements are INSERT IGNORE; and here a statement that fails only
  * because its change is already there (a duplicate column, index, key, table or trigger, or a key
- * already dropped) is taken as done. Statements run one at a time for that reason.
+ * already dropped) is taken as done. Statements run one at a time for that reason. A failure is
+ * told as such: MySQL cannot roll a schema change back.
  */
 
 import type { Database } from "../db/database.ts";
@@ -61,4 +62,25 @@ export async function runMysqlStep(db: Database, script: string): Promise<void> 
       if (!isAlreadyApplied(error)) throw error;
     }
   }
+}
+
+const DENIED = /\b(command denied|access denied)/i;
+
+/** A statement refused for want of a privilege (ER_TABLEACCESS_DENIED_ERROR and its kin). */
+export function isPrivilegeError(message: string): boolean {
+  return DENIED.test(message);
+}
+
+const GRANT_HINT = "grant the user ALL PRIVILEGES ON `<database>`.* (as MLflow needs), or run `fml db upgrade` once as one who has them";
+
+/** The one line for a schema change that failed on MySQL (create or upgrade). */
+export function mysqlSchemaFailure(message: string): string {
+  const first = message.split("\n")[0] ?? message;
+  if (isPrivilegeError(first)) {
+    return `the MySQL user may not change the schema, so fml cannot create or upgrade the MLflow schema (${first}); ${GRANT_HINT}`;
+  }
+  return (
+    `schema change failed: ${first}. MySQL commits schema changes as they go, so part of the step may be ` +
+    "in place; the revision was not moved on, and starting fml again runs the step again from its start"
+  );
 }

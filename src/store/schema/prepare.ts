@@ -20,7 +20,7 @@ import {
   headSchemaSql,
   planSchema,
 } from "./migrations.ts";
-import { runMysqlStep } from "./mysql-steps.ts";
+import { mysqlSchemaFailure, runMysqlStep } from "./mysql-steps.ts";
 import { SchemaError, refusal, upgradeNeeded } from "./schema-errors.ts";
 
 /** The user tables and the alembic revision, read without changing anything. */
@@ -129,6 +129,7 @@ async function step<T>(session: Database, work: (tx: Database) => Promise<T>): P
   } catch (error) {
     if (error instanceof SchemaError) throw error;
     const message = error instanceof Error ? error.message : String(error);
+    if (session.dialect === "mysql") throw new SchemaError(mysqlSchemaFailure(message));
     if (/readonly|read-only|read only/i.test(message)) {
       throw new SchemaError(
         `the SQLite database is read-only, so fml cannot create or upgrade its schema (${message}); ` +
