@@ -6,7 +6,7 @@
 
 import type { DatabaseTarget } from "../config.ts";
 import { toBoolean, type Database, type Row } from "../store/db/database.ts";
-import { join, Sql, sql, type SqlValue } from "../store/db/sql.ts";
+import { insertIgnoring, join, onConflictDoNothing, onConflictUpdate, Sql, sql, type Dialect, type SqlValue } from "../store/db/sql.ts";
 import { refreshStatistics } from "../store/db/statistics.ts";
 import { chunks, WORKSPACE } from "../store/common.ts";
 import {
@@ -166,27 +166,38 @@ interface TablePlan {
   table: string;
   columns: string[];
   booleanColumns: Set<string>;
+  /** `INSERT INTO`, or MySQL's `INSERT IGNORE INTO` when taken keys are skipped. */
+  insert: Sql;
   /** What to do when a row's key already exists in the output. */
   conflict: Sql;
+  /**
+   * The Default experiment is replaced: MySQL counts a replaced row twice (and an unchanged one
+   * not at all), so there each row given counts as one written, as PostgreSQL and SQLite count it.
+   */
+  upsert: boolean;
   rowsPerInsert: number;
 }
 
-function planTable(table: string, columns: string[], booleans: Set<string>, onConflict: OnConflict): TablePlan {
-  let conflict = sql`ON CONFLICT DO NOTHING`;
+function planTable(dialect: Dialect, table: string, columns: string[], booleans: Set<string>, onConflict: OnConflict): TablePlan {
+  let insert = insertIgnoring(dialect);
+  let conflict = onConflictDoNothing(dialect);
+  let upsert = false;
   if (onConflict === "fail" && table === "experiments") {
     // The output's Default experiment (a fresh schema or first start made it) becomes the input's.
-    const updates = columns
-      .filter((c) => c !== "experiment_id")
-      .map((c) => sql`${identifier(c)} = excluded.${identifier(c)}`);
-    conflict = sql`ON CONFLICT (experiment_id) DO UPDATE SET ${join(updates, ", ")}`;
+    insert = sql`INSERT INTO`;
+    conflict = onConflictUpdate(dialect, "experiment_id", columns.filter((c) => c !== "experiment_id"));
+    upsert = true;
   } else if (onConflict === "fail" && table !== "workspaces") {
+    insert = sql`INSERT INTO`;
     conflict = sql``;
   }
   return {
     table,
     columns,
     booleanColumns: booleans,
+    insert,
     conflict,
+    upsert,
     rowsPerInsert: Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / columns.length))),
   };
 }
@@ -205,14 +216,15 @@ function bindValue(value: unknown, isBoolean: boolean): SqlValue {
  */
 async function insertRows(tx: Database, plan: TablePlan, rows: readonly Row[]): Promise<number> {
   let written = 0;
-  const head = sql`INSERT INTO ${identifier(plan.table)} (${join(plan.columns.map((c) => identifier(c)), ", ")}) VALUES `;
+  const head = sql`${plan.insert} ${identifier(plan.table)} (${join(plan.columns.map((c) => identifier(c)), ", ")}) VALUES `;
   const tail = sql` ${plan.conflict}`;
   for (const part of chunks(rows, plan.rowsPerInsert)) {
     const values: SqlValue[] = [];
     for (const row of part) {
       for (const c of plan.columns) values.push(bindValue(row[c], plan.booleanColumns.has(c)));
     }
-    written += await tx.run(sql`${head}${valuesList(part.length, plan.columns.length, values)}${tail}`);
+    const changed = await tx.run(sql`${head}${valuesList(part.length, plan.columns.length, values)}${tail}`);
+    written += plan.upsert && tx.dialect === "mysql" ? part.length : changed;
   }
   return written;
 }
@@ -236,16 +248,17 @@ function valuesList(rows: number, columns: number, values: SqlValue[]): Sql {
 
 /** Database errors while writing, as one line a user can act on. */
 function writeFailure(table: string, error: unknown): ImportError {
-  const e = error as { code?: unknown; message?: unknown; detail?: unknown };
+  const e = error as { code?: unknown; errno?: unknown; message?: unknown; detail?: unknown };
   const detail = typeof e.detail === "string" && e.detail ? ` (${e.detail})` : "";
   const message = `${String(e.message ?? error)}${detail}`;
-  if (e.code === "23505" || /UNIQUE constraint failed/.test(message)) {
+  // PostgreSQL's SQLSTATE, SQLite's text, MySQL's error number (ER_DUP_ENTRY, ER_NO_REFERENCED_ROW_2).
+  if (e.code === "23505" || e.errno === 1062 || /UNIQUE constraint failed/.test(message)) {
     return new ImportError(
       `copying ${table}: a row already exists in the output: ${message}. Pass --on-conflict skip to keep ` +
         "existing rows.",
     );
   }
-  if (e.code === "23503" || /FOREIGN KEY constraint failed/.test(message)) {
+  if (e.code === "23503" || e.errno === 1452 || /FOREIGN KEY constraint failed/.test(message)) {
     return new ImportError(
       `copying ${table}: a row refers to one the output does not have (it was skipped as a conflict, or ` +
         `the input is inconsistent): ${message}`,
@@ -270,7 +283,8 @@ async function sourceTablesNotImported(
 
 /** PostgreSQL hands out experiment ids from a sequence: move it past the ids just copied. */
 async function advanceExperimentSequence(db: Database): Promise<void> {
-  if (db.dialect !== "postgresql") return; // SQLite's next rowid already follows the largest id
+  // SQLite's next rowid and MySQL's AUTO_INCREMENT already follow the largest id.
+  if (db.dialect !== "postgresql") return;
   await db.all(sql`
     SELECT setval(seq, COALESCE((SELECT MAX(experiment_id) FROM experiments), 0) + 1, false)
     FROM (SELECT pg_get_serial_sequence('experiments', 'experiment_id') AS seq) s
@@ -329,7 +343,7 @@ async function copyAll(
     const dropped = [...theirs.keys()].filter((name) => !ours.some((c) => c.name === name));
     if (dropped.length > 0) log(`${table}: the output has no column ${dropped.join(", ")}; not copied`);
     const booleans = new Set(columns.filter((c) => /^bool/i.test(c.type)).map((c) => c.name));
-    plans.push(planTable(table, columns.map((c) => c.name), booleans, onConflict));
+    plans.push(planTable(db.dialect, table, columns.map((c) => c.name), booleans, onConflict));
     sourceCounts.set(table, await snapshot.count(table));
   }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database as SqliteDb } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import mysql from "mysql2/promise";
 import postgres from "postgres";
 import { backends, repoRoot, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
 
@@ -31,6 +32,14 @@ async function query(uri: string, text: string): Promise<Record<string, unknown>
       return db.query(text).all() as Record<string, unknown>[];
     } finally {
       db.close();
+    }
+  }
+  if (uri.startsWith("mysql")) {
+    const conn = await mysql.createConnection(uri);
+    try {
+      return (await conn.query(text))[0] as Record<string, unknown>[];
+    } finally {
+      await conn.end();
     }
   }
   const sql = postgres(uri, { max: 1, onnotice: () => {} });
