@@ -6,7 +6,17 @@
 
 import type { DatabaseTarget } from "../config.ts";
 import { toBoolean, type Database, type Row } from "../store/db/database.ts";
-import { join, Sql, sql, type SqlValue } from "../store/db/sql.ts";
+import {
+  insertIgnoring,
+  join,
+  onConflictDoNothing,
+  onConflictUpdate,
+  raw,
+  Sql,
+  sql,
+  type Dialect,
+  type SqlValue,
+} from "../store/db/sql.ts";
 import { refreshStatistics } from "../store/db/statistics.ts";
 import { chunks, WORKSPACE } from "../store/common.ts";
 import {
@@ -166,26 +176,30 @@ interface TablePlan {
   table: string;
   columns: string[];
   booleanColumns: Set<string>;
+  /** `INSERT INTO`, or MySQL's `INSERT IGNORE INTO` where existing keys are skipped. */
+  insert: Sql;
   /** What to do when a row's key already exists in the output. */
   conflict: Sql;
   rowsPerInsert: number;
 }
 
-function planTable(table: string, columns: string[], booleans: Set<string>, onConflict: OnConflict): TablePlan {
-  let conflict = sql`ON CONFLICT DO NOTHING`;
+function planTable(dialect: Dialect, table: string, columns: string[], booleans: Set<string>, onConflict: OnConflict): TablePlan {
+  let insert = insertIgnoring(dialect);
+  let conflict = onConflictDoNothing(dialect);
   if (onConflict === "fail" && table === "experiments") {
     // The output's Default experiment (a fresh schema or first start made it) becomes the input's.
-    const updates = columns
-      .filter((c) => c !== "experiment_id")
-      .map((c) => sql`${identifier(c)} = excluded.${identifier(c)}`);
-    conflict = sql`ON CONFLICT (experiment_id) DO UPDATE SET ${join(updates, ", ")}`;
+    const updated = columns.filter((c) => c !== "experiment_id").map((c) => identifier(c).strings.join(""));
+    insert = raw("INSERT INTO");
+    conflict = onConflictUpdate(dialect, "experiment_id", updated);
   } else if (onConflict === "fail" && table !== "workspaces") {
+    insert = raw("INSERT INTO");
     conflict = sql``;
   }
   return {
     table,
     columns,
     booleanColumns: booleans,
+    insert,
     conflict,
     rowsPerInsert: Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / columns.length))),
   };
@@ -205,7 +219,7 @@ function bindValue(value: unknown, isBoolean: boolean): SqlValue {
  */
 async function insertRows(tx: Database, plan: TablePlan, rows: readonly Row[]): Promise<number> {
   let written = 0;
-  const head = sql`INSERT INTO ${identifier(plan.table)} (${join(plan.columns.map((c) => identifier(c)), ", ")}) VALUES `;
+  const head = sql`${plan.insert} ${identifier(plan.table)} (${join(plan.columns.map((c) => identifier(c)), ", ")}) VALUES `;
   const tail = sql` ${plan.conflict}`;
   for (const part of chunks(rows, plan.rowsPerInsert)) {
     const values: SqlValue[] = [];
@@ -236,16 +250,17 @@ function valuesList(rows: number, columns: number, values: SqlValue[]): Sql {
 
 /** Database errors while writing, as one line a user can act on. */
 function writeFailure(table: string, error: unknown): ImportError {
-  const e = error as { code?: unknown; message?: unknown; detail?: unknown };
+  const e = error as { code?: unknown; errno?: unknown; message?: unknown; detail?: unknown };
   const detail = typeof e.detail === "string" && e.detail ? ` (${e.detail})` : "";
   const message = `${String(e.message ?? error)}${detail}`;
-  if (e.code === "23505" || /UNIQUE constraint failed/.test(message)) {
+  // PostgreSQL's SQLSTATE, SQLite's message, MySQL's error number (1062 duplicate, 1452 missing parent).
+  if (e.code === "23505" || e.errno === 1062 || /UNIQUE constraint failed/.test(message)) {
     return new ImportError(
       `copying ${table}: a row already exists in the output: ${message}. Pass --on-conflict skip to keep ` +
         "existing rows.",
     );
   }
-  if (e.code === "23503" || /FOREIGN KEY constraint failed/.test(message)) {
+  if (e.code === "23503" || e.errno === 1452 || /FOREIGN KEY constraint failed/.test(message)) {
     return new ImportError(
       `copying ${table}: a row refers to one the output does not have (it was skipped as a conflict, or ` +
         `the input is inconsistent): ${message}`,
@@ -329,7 +344,7 @@ async function copyAll(
     const dropped = [...theirs.keys()].filter((name) => !ours.some((c) => c.name === name));
     if (dropped.length > 0) log(`${table}: the output has no column ${dropped.join(", ")}; not copied`);
     const booleans = new Set(columns.filter((c) => /^bool/i.test(c.type)).map((c) => c.name));
-    plans.push(planTable(table, columns.map((c) => c.name), booleans, onConflict));
+    plans.push(planTable(db.dialect, table, columns.map((c) => c.name), booleans, onConflict));
     sourceCounts.set(table, await snapshot.count(table));
   }
 

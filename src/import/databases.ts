@@ -34,11 +34,21 @@ export function identifier(name: string): Sql {
 
 /** A table's insertable columns (generated columns excluded), in table order. */
 export function columnsSql(dialect: Dialect, table: string): Sql {
-  return dialect === "sqlite"
-    ? sql`SELECT name, type FROM pragma_table_xinfo(${table}) WHERE hidden = 0 ORDER BY cid`
-    : sql`SELECT column_name AS name, data_type AS type FROM information_schema.columns
-          WHERE table_schema = 'public' AND table_name = ${table} AND is_generated = 'NEVER'
-          ORDER BY ordinal_position`;
+  switch (dialect) {
+    case "sqlite":
+      return sql`SELECT name, type FROM pragma_table_xinfo(${table}) WHERE hidden = 0 ORDER BY cid`;
+    case "mysql":
+      // MLflow's booleans are tinyint(1) here: COLUMN_TYPE says so where DATA_TYPE only says tinyint.
+      return sql`SELECT column_name AS name,
+                   CASE WHEN column_type = 'tinyint(1)' THEN 'boolean' ELSE data_type END AS type
+                 FROM information_schema.columns
+                 WHERE table_schema = DATABASE() AND table_name = ${table} AND extra NOT LIKE '%GENERATED%'
+                 ORDER BY ordinal_position`;
+    case "postgresql":
+      return sql`SELECT column_name AS name, data_type AS type FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = ${table} AND is_generated = 'NEVER'
+                 ORDER BY ordinal_position`;
+  }
 }
 
 function toColumns(rows: readonly Row[]): Column[] {
@@ -70,11 +80,12 @@ export interface ImportSource {
   close(): Promise<void>;
 }
 
-function selectList(columns: readonly string[], asText: ReadonlySet<string> = new Set()): Sql {
-  return raw(columns.map((c) => (asText.has(c) ? `CAST("${c}" AS TEXT) AS "${c}"` : `"${c}"`)).join(", "));
+function selectList(dialect: Dialect, columns: readonly string[], asText: ReadonlySet<string> = new Set()): Sql {
+  const textType = dialect === "mysql" ? "CHAR" : "TEXT";
+  return raw(columns.map((c) => (asText.has(c) ? `CAST("${c}" AS ${textType}) AS "${c}"` : `"${c}"`)).join(", "));
 }
 
-/** Any database's snapshot: the drivers stream (SQLite's statement, PostgreSQL's cursor). */
+/** Any database's snapshot: the drivers stream (SQLite's statement, PostgreSQL's cursor, MySQL's row stream). */
 function sourceSnapshot(reader: Reader): SourceSnapshot {
   return {
     async columns(table) {
@@ -84,7 +95,7 @@ function sourceSnapshot(reader: Reader): SourceSnapshot {
       return Number((await reader.all(sql`SELECT COUNT(*) AS n FROM ${identifier(table)}`))[0]?.n ?? 0);
     },
     chunks(table, columns, size, asText) {
-      return reader.iterate(sql`SELECT ${selectList(columns, asText)} FROM ${identifier(table)}`, size);
+      return reader.iterate(sql`SELECT ${selectList(reader.dialect, columns, asText)} FROM ${identifier(table)}`, size);
     },
   };
 }
@@ -110,7 +121,7 @@ function readableOrRefuse(inspection: SchemaInspection, what: string): "current"
 /**
  * Opens the input read-only. A SQLite file at an older revision is upgraded in a private copy:
  * VACUUM INTO writes a consistent one (WAL content included) without touching the input. A
- * PostgreSQL input must be upgraded by its owner first, as fml import never changes its input.
+ * PostgreSQL or MySQL input must be upgraded by its owner first, as fml import never changes its input.
  */
 export async function openSource(target: DatabaseTarget, log: (line: string) => void): Promise<ImportSource> {
   const description = maskPassword(target.uri);

@@ -9,6 +9,7 @@ import { Database as SqliteDb } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
+import { mysqlQuery } from "../helpers/fixtures.ts";
 import { backends, repoRoot, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
 
 const TABLES = [
@@ -33,6 +34,7 @@ async function query(uri: string, text: string): Promise<Record<string, unknown>
       db.close();
     }
   }
+  if (uri.startsWith("mysql")) return mysqlQuery(uri, text);
   const sql = postgres(uri, { max: 1, onnotice: () => {} });
   try {
     return [...(await sql.unsafe(text))];
