@@ -34,8 +34,10 @@ export function compareString(column: Sql, p: StringPredicate, dialect: Dialect)
   }
 }
 
-export function compareList(column: Sql, p: ListPredicate): Sql {
-  return p.comparator === "IN" ? sql`${column} IN ${list(p.values)}` : sql`${column} NOT IN ${list(p.values)}`;
+/** `IN` / `NOT IN` a list of strings; case-sensitive on MySQL too, like `=`. */
+export function compareList(column: Sql, p: ListPredicate, dialect: Dialect): Sql {
+  const exact = dialect === "mysql" ? sql`${column} COLLATE utf8mb4_bin` : column;
+  return p.comparator === "IN" ? sql`${exact} IN ${list(p.values)}` : sql`${exact} NOT IN ${list(p.values)}`;
 }
 
 /**
