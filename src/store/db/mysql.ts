@@ -79,6 +79,7 @@ class MysqlConnection implements Database {
   async *iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
     const { text, values } = render(query, "mysql");
     const connection = this.scope === "pool" ? await this.take() : (this.conn as MysqlPoolConnection);
+    let finished = false;
     try {
       // The core connection streams rows as they arrive instead of buffering the whole result.
       const core = connection.connection as unknown as CoreConnection;
@@ -92,10 +93,15 @@ class MysqlConnection implements Database {
         }
       }
       if (batch.length > 0) yield batch;
+      finished = true;
     } catch (error) {
       throw translateError(error);
     } finally {
-      if (this.scope === "pool") connection.release();
+      // A reader that stopped early leaves rows in flight: that connection cannot serve another.
+      if (this.scope === "pool") {
+        if (finished) connection.release();
+        else connection.destroy();
+      }
     }
   }
 
