@@ -169,7 +169,7 @@ export function resolveServerConfig(
     const registry = parseDatabaseUri(registryUri, cwd);
     const same = registry.kind === "sqlite" && database.kind === "sqlite"
       ? registry.path === database.path
-      : registry.kind === "postgresql" && database.kind === "postgresql" && registry.url === database.url;
+      : registry.kind === database.kind && registry.kind !== "sqlite" && database.kind !== "sqlite" && registry.url === database.url;
     if (!same) {
       throw new ConfigError(
         "--registry-store-uri must be the tracking database (--backend-store-uri): fml keeps registered models in the same database",

@@ -43,7 +43,7 @@ export const serverSettings = {
     type: "string",
     alias: ["backend-store-uri"],
     env: ["FML_DATABASE_URI", "FML_BACKEND_STORE_URI", "MLFLOW_BACKEND_STORE_URI"],
-    description: "sqlite://<file> or postgresql://user:pass@host/db",
+    description: "sqlite://<file>, postgresql://user:pass@host/db or mysql://user:pass@host/db",
     default: "sqlite://fml.db",
   },
   "registry-store-uri": {
@@ -95,7 +95,7 @@ export const serverSettings = {
   "database-pool-max": {
     type: "string",
     env: ["FML_DATABASE_POOL_MAX"],
-    description: "maximum PostgreSQL connections",
+    description: "maximum PostgreSQL or MySQL connections",
     default: "10",
   },
   "database-cache-size": {

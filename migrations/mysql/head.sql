@@ -4,8 +4,10 @@
 -- DEFINER and the tables' charset and collation left out: like MLflow, the tables take the
 -- database's defaults (create it with CHARACTER SET utf8mb4). Tables come in name order, so
 -- foreign keys are checked only once all exist. Runs as one multi-statement script, backquoted
--- names so that it reads the same under any sql_mode. No Default experiment: the store inserts it
--- at start-up.
+-- names so that it reads the same under any sql_mode. The CHECKs MLflow leaves unnamed stay
+-- unnamed: MariaDB calls them CONSTRAINT_<n> per table, MySQL 8 <table>_chk_<n> (its names are
+-- unique per database), as each does for MLflow. No Default experiment: the store inserts it at
+-- start-up.
 SET FOREIGN_KEY_CHECKS = 0;
 
 CREATE TABLE `alembic_version` (
@@ -312,7 +314,7 @@ CREATE TABLE `latest_metrics` (
   PRIMARY KEY (`key`,`run_uuid`),
   KEY `index_latest_metrics_run_uuid` (`run_uuid`),
   CONSTRAINT `latest_metrics_ibfk_1` FOREIGN KEY (`run_uuid`) REFERENCES `runs` (`run_uuid`),
-  CONSTRAINT `CONSTRAINT_1` CHECK (`is_nan` in (0,1))
+  CHECK (`is_nan` in (0,1))
 ) ENGINE=InnoDB;
 
 CREATE TABLE `logged_model_metrics` (
@@ -386,8 +388,8 @@ CREATE TABLE `metrics` (
   KEY `index_metrics_run_uuid` (`run_uuid`),
   KEY `index_metrics_run_uuid_key_step` (`run_uuid`,`key`,`step`),
   CONSTRAINT `metrics_ibfk_1` FOREIGN KEY (`run_uuid`) REFERENCES `runs` (`run_uuid`),
-  CONSTRAINT `CONSTRAINT_1` CHECK (`is_nan` in (0,1)),
-  CONSTRAINT `CONSTRAINT_2` CHECK (`is_nan` in (0,1))
+  CHECK (`is_nan` in (0,1)),
+  CHECK (`is_nan` in (0,1))
 ) ENGINE=InnoDB;
 
 CREATE TABLE `model_definitions` (
@@ -512,7 +514,7 @@ CREATE TABLE `runs` (
   CONSTRAINT `runs_ibfk_1` FOREIGN KEY (`experiment_id`) REFERENCES `experiments` (`experiment_id`),
   CONSTRAINT `source_type` CHECK (`source_type` in ('NOTEBOOK','JOB','LOCAL','UNKNOWN','PROJECT')),
   CONSTRAINT `runs_lifecycle_stage` CHECK (`lifecycle_stage` in ('active','deleted')),
-  CONSTRAINT `CONSTRAINT_1` CHECK (`status` in ('SCHEDULED','FAILED','FINISHED','RUNNING','KILLED'))
+  CHECK (`status` in ('SCHEDULED','FAILED','FINISHED','RUNNING','KILLED'))
 ) ENGINE=InnoDB;
 
 CREATE TABLE `scorer_versions` (

@@ -1,6 +1,6 @@
 /**
  * `fml import --input-database-uri A --output-database-uri B`: moves an MLflow database between
- * SQLite and PostgreSQL (either way, or to another server), ids included, and proves it with a
+ * SQLite, PostgreSQL and MySQL (any direction, or to another server), ids included, and proves it with a
  * per-table row count at the end.
  */
 
@@ -12,7 +12,7 @@ import { rejectUnknownFlags } from "./flags.ts";
 const importArgs = {
   "input-database-uri": {
     type: "string",
-    description: "the MLflow database to copy from: sqlite://<file> or postgresql://user@host/db (never changed)",
+    description: "the MLflow database to copy from: sqlite://<file>, postgresql://user@host/db or mysql://user@host/db (never changed)",
   },
   "output-database-uri": {
     type: "string",
@@ -82,7 +82,7 @@ function printReport(report: ImportReport, input: string, output: string): void 
 export const importCommand = defineCommand({
   meta: {
     name: "import",
-    description: "Copy an MLflow database (SQLite or PostgreSQL) into another, keeping all ids",
+    description: "Copy an MLflow database (SQLite, PostgreSQL or MySQL) into another, keeping all ids",
   },
   args: importArgs,
   async run({ args, rawArgs }) {

@@ -6,7 +6,17 @@
 
 import type { DatabaseTarget } from "../config.ts";
 import { toBoolean, type Database, type Row } from "../store/db/database.ts";
-import { insertIgnoring, join, onConflictDoNothing, onConflictUpdate, Sql, sql, type Dialect, type SqlValue } from "../store/db/sql.ts";
+import {
+  insertIgnoring,
+  join,
+  onConflictDoNothing,
+  onConflictUpdate,
+  raw,
+  Sql,
+  sql,
+  type Dialect,
+  type SqlValue,
+} from "../store/db/sql.ts";
 import { refreshStatistics } from "../store/db/statistics.ts";
 import { chunks, WORKSPACE } from "../store/common.ts";
 import {
@@ -166,29 +176,23 @@ interface TablePlan {
   table: string;
   columns: string[];
   booleanColumns: Set<string>;
-  /** `INSERT INTO`, or MySQL's `INSERT IGNORE INTO` when taken keys are skipped. */
+  /** `INSERT INTO`, or MySQL's `INSERT IGNORE INTO` where existing keys are skipped. */
   insert: Sql;
   /** What to do when a row's key already exists in the output. */
   conflict: Sql;
-  /**
-   * The Default experiment is replaced: MySQL counts a replaced row twice (and an unchanged one
-   * not at all), so there each row given counts as one written, as PostgreSQL and SQLite count it.
-   */
-  upsert: boolean;
   rowsPerInsert: number;
 }
 
 function planTable(dialect: Dialect, table: string, columns: string[], booleans: Set<string>, onConflict: OnConflict): TablePlan {
   let insert = insertIgnoring(dialect);
   let conflict = onConflictDoNothing(dialect);
-  let upsert = false;
   if (onConflict === "fail" && table === "experiments") {
     // The output's Default experiment (a fresh schema or first start made it) becomes the input's.
-    insert = sql`INSERT INTO`;
-    conflict = onConflictUpdate(dialect, "experiment_id", columns.filter((c) => c !== "experiment_id"));
-    upsert = true;
+    const updated = columns.filter((c) => c !== "experiment_id").map((c) => identifier(c).strings.join(""));
+    insert = raw("INSERT INTO");
+    conflict = onConflictUpdate(dialect, "experiment_id", updated);
   } else if (onConflict === "fail" && table !== "workspaces") {
-    insert = sql`INSERT INTO`;
+    insert = raw("INSERT INTO");
     conflict = sql``;
   }
   return {
@@ -197,7 +201,6 @@ function planTable(dialect: Dialect, table: string, columns: string[], booleans:
     booleanColumns: booleans,
     insert,
     conflict,
-    upsert,
     rowsPerInsert: Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / columns.length))),
   };
 }
@@ -223,8 +226,7 @@ async function insertRows(tx: Database, plan: TablePlan, rows: readonly Row[]): 
     for (const row of part) {
       for (const c of plan.columns) values.push(bindValue(row[c], plan.booleanColumns.has(c)));
     }
-    const changed = await tx.run(sql`${head}${valuesList(part.length, plan.columns.length, values)}${tail}`);
-    written += plan.upsert && tx.dialect === "mysql" ? part.length : changed;
+    written += await tx.run(sql`${head}${valuesList(part.length, plan.columns.length, values)}${tail}`);
   }
   return written;
 }
@@ -251,7 +253,7 @@ function writeFailure(table: string, error: unknown): ImportError {
   const e = error as { code?: unknown; errno?: unknown; message?: unknown; detail?: unknown };
   const detail = typeof e.detail === "string" && e.detail ? ` (${e.detail})` : "";
   const message = `${String(e.message ?? error)}${detail}`;
-  // PostgreSQL's SQLSTATE, SQLite's text, MySQL's error number (ER_DUP_ENTRY, ER_NO_REFERENCED_ROW_2).
+  // PostgreSQL's SQLSTATE, SQLite's message, MySQL's error number (1062 duplicate, 1452 missing parent).
   if (e.code === "23505" || e.errno === 1062 || /UNIQUE constraint failed/.test(message)) {
     return new ImportError(
       `copying ${table}: a row already exists in the output: ${message}. Pass --on-conflict skip to keep ` +
@@ -283,8 +285,7 @@ async function sourceTablesNotImported(
 
 /** PostgreSQL hands out experiment ids from a sequence: move it past the ids just copied. */
 async function advanceExperimentSequence(db: Database): Promise<void> {
-  // SQLite's next rowid and MySQL's AUTO_INCREMENT already follow the largest id.
-  if (db.dialect !== "postgresql") return;
+  if (db.dialect !== "postgresql") return; // SQLite's next rowid already follows the largest id
   await db.all(sql`
     SELECT setval(seq, COALESCE((SELECT MAX(experiment_id) FROM experiments), 0) + 1, false)
     FROM (SELECT pg_get_serial_sequence('experiments', 'experiment_id') AS seq) s

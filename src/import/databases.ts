@@ -37,15 +37,17 @@ export function columnsSql(dialect: Dialect, table: string): Sql {
   switch (dialect) {
     case "sqlite":
       return sql`SELECT name, type FROM pragma_table_xinfo(${table}) WHERE hidden = 0 ORDER BY cid`;
+    case "mysql":
+      // MLflow's booleans are tinyint(1) here: COLUMN_TYPE says so where DATA_TYPE only says tinyint.
+      return sql`SELECT column_name AS name,
+                   CASE WHEN column_type = 'tinyint(1)' THEN 'boolean' ELSE data_type END AS type
+                 FROM information_schema.columns
+                 WHERE table_schema = DATABASE() AND table_name = ${table} AND extra NOT LIKE '%GENERATED%'
+                 ORDER BY ordinal_position`;
     case "postgresql":
       return sql`SELECT column_name AS name, data_type AS type FROM information_schema.columns
-          WHERE table_schema = 'public' AND table_name = ${table} AND is_generated = 'NEVER'
-          ORDER BY ordinal_position`;
-    case "mysql":
-      // MySQL 8 has no is_generated column; both it and MariaDB mark generated ones in EXTRA.
-      return sql`SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS
-          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND EXTRA NOT LIKE '%GENERATED%'
-          ORDER BY ORDINAL_POSITION`;
+                 WHERE table_schema = 'public' AND table_name = ${table} AND is_generated = 'NEVER'
+                 ORDER BY ordinal_position`;
   }
 }
 
@@ -79,8 +81,8 @@ export interface ImportSource {
 }
 
 function selectList(dialect: Dialect, columns: readonly string[], asText: ReadonlySet<string> = new Set()): Sql {
-  const text = dialect === "mysql" ? "CHAR" : "TEXT";
-  return raw(columns.map((c) => (asText.has(c) ? `CAST("${c}" AS ${text}) AS "${c}"` : `"${c}"`)).join(", "));
+  const textType = dialect === "mysql" ? "CHAR" : "TEXT";
+  return raw(columns.map((c) => (asText.has(c) ? `CAST("${c}" AS ${textType}) AS "${c}"` : `"${c}"`)).join(", "));
 }
 
 /** Any database's snapshot: the drivers stream (SQLite's statement, PostgreSQL's cursor, MySQL's row stream). */

@@ -2,7 +2,7 @@
  * Comparison fragments shared by the search compilers. The operator text comes from fixed tables
  * keyed by the AST's comparator; the compared value is always a bound parameter.
  *
- * String semantics are MLflow's on both databases: `=` and LIKE are case-sensitive (SQLite runs
+ * String semantics are MLflow's on every database: `=` and LIKE are case-sensitive (SQLite runs
  * with `PRAGMA case_sensitive_like = ON`), ILIKE is `lower(x) LIKE lower(y)` on SQLite and native
  * ILIKE on PostgreSQL. MySQL's collations ignore case, so there `=`, `<>` and LIKE compare under
  * utf8mb4_bin, as MLflow makes them case-sensitive there (it casts to BINARY).
@@ -34,8 +34,10 @@ export function compareString(column: Sql, p: StringPredicate, dialect: Dialect)
   }
 }
 
-export function compareList(column: Sql, p: ListPredicate): Sql {
-  return p.comparator === "IN" ? sql`${column} IN ${list(p.values)}` : sql`${column} NOT IN ${list(p.values)}`;
+/** `IN` / `NOT IN` a list of strings; case-sensitive on MySQL too, like `=`. */
+export function compareList(column: Sql, p: ListPredicate, dialect: Dialect): Sql {
+  const exact = dialect === "mysql" ? sql`${column} COLLATE utf8mb4_bin` : column;
+  return p.comparator === "IN" ? sql`${exact} IN ${list(p.values)}` : sql`${exact} NOT IN ${list(p.values)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * search-experiments compiled to one parameterized SELECT of experiment_id values in order.
  * Default order creation_time DESC, experiment_id ASC; experiment_id ASC is always the last
- * tie-breaker. NULL timestamps sort last in either direction on both databases.
+ * tie-breaker. NULL timestamps sort last in either direction on every database.
  */
 
 import type { ExperimentClause, ExperimentFilter, ExperimentOrderKey } from "../search/ast.ts";

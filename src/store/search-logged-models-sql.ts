@@ -49,7 +49,7 @@ function clauseSql(c: LoggedModelClause, datasets: readonly DatasetFilter[], dia
           ? ["logged_model_params", "param_key", "param_value"]
           : ["logged_model_tags", "tag_key", "tag_value"];
       const p = c.predicate;
-      const test = p.kind === "list" ? compareList(raw(`x.${value}`), p) : compareString(raw(`x.${value}`), p, dialect);
+      const test = p.kind === "list" ? compareList(raw(`x.${value}`), p, dialect) : compareString(raw(`x.${value}`), p, dialect);
       return sql`EXISTS (SELECT 1 FROM ${raw(table)} x WHERE x.model_id = m.model_id AND ${raw(`x.${key}`)} = ${c.key} AND ${test})`;
     }
     case "attribute": {
@@ -60,7 +60,7 @@ function clauseSql(c: LoggedModelClause, datasets: readonly DatasetFilter[], dia
         return compareNumber(col, p, dialect);
       }
       const col = INTEGER_COLUMNS.has(c.key) ? castText(dialect, column(c.key)) : column(c.key);
-      return p.kind === "list" ? compareList(col, p) : compareString(col, p, dialect);
+      return p.kind === "list" ? compareList(col, p, dialect) : compareString(col, p, dialect);
     }
   }
 }

@@ -110,7 +110,7 @@ function versionClauseSql(c: ModelVersionClause, dialect: Dialect): Sql {
   const column = raw(VERSION_COLUMNS[c.key]);
   const p = c.predicate;
   if (p.kind === "number") return compareNumber(column, p, dialect);
-  if (p.kind === "list") return compareList(column, p);
+  if (p.kind === "list") return compareList(column, p, dialect);
   return compareString(column, p, dialect);
 }
 

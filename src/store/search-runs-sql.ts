@@ -93,21 +93,21 @@ function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
       if (c.key === "run_name") {
         // MLflow matches run_name against the mlflow.runName tag, which old runs have and
         // runs.name may lack.
-        const test = p.kind === "list" ? compareList(sql`t.value`, p) : compareString(sql`t.value`, p, dialect);
+        const test = p.kind === "list" ? compareList(sql`t.value`, p, dialect) : compareString(sql`t.value`, p, dialect);
         return sql`EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = ${runId} AND t."key" = ${RUN_NAME_TAG} AND ${test})`;
       }
       const column = raw(RUN_COLUMNS[c.key]);
-      return p.kind === "list" ? compareList(column, p) : compareString(column, p, dialect);
+      return p.kind === "list" ? compareList(column, p, dialect) : compareString(column, p, dialect);
     }
     case "dataset": {
       const p = c.predicate;
       const inputs = sql`i.destination_id = ${runId} AND i.destination_type = ${"RUN"} AND i.source_type = ${"DATASET"}`;
       if (c.key === "context") {
-        const test = p.kind === "list" ? compareList(sql`it.value`, p) : compareString(sql`it.value`, p, dialect);
+        const test = p.kind === "list" ? compareList(sql`it.value`, p, dialect) : compareString(sql`it.value`, p, dialect);
         return sql`EXISTS (SELECT 1 FROM inputs i JOIN input_tags it ON it.input_uuid = i.input_uuid WHERE ${inputs} AND it.name = ${DATASET_CONTEXT_TAG} AND ${test})`;
       }
       const column = raw(c.key === "name" ? "d.name" : "d.digest");
-      const test = p.kind === "list" ? compareList(column, p) : compareString(column, p, dialect);
+      const test = p.kind === "list" ? compareList(column, p, dialect) : compareString(column, p, dialect);
       return sql`EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id WHERE ${inputs} AND ${test})`;
     }
   }

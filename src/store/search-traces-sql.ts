@@ -23,7 +23,7 @@ function compare(column: Sql, p: TracePredicate, dialect: Dialect): Sql {
     case "string":
       return compareString(column, p, dialect);
     case "list":
-      return compareList(column, p);
+      return compareList(column, p, dialect);
     case "regex":
       return regex(column, p, dialect);
     case "null":

@@ -8,8 +8,8 @@
 
 import { Database as SqliteFile } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import mysql from "mysql2/promise";
 import postgres from "postgres";
+import { mysqlQuery } from "../helpers/fixtures.ts";
 import { backends, startFml, type ApiResponse, type FmlServer } from "../helpers/server.ts";
 
 const CLIENTS = 32;
@@ -92,13 +92,8 @@ function cluster(servers: FmlServer[]): Cluster {
         }
       }
       if (primary.backend === "mysql") {
-        const conn = await mysql.createConnection(primary.databaseUri);
-        try {
-          const [rows] = await conn.query(query.replace(/\$\d+/g, "?"), params);
-          return Number(Object.values((rows as Record<string, unknown>[])[0] ?? {})[0]);
-        } finally {
-          await conn.end();
-        }
+        const rows = await mysqlQuery(primary.databaseUri, query.replace(/\$\d+/g, "?"), params);
+        return Number(Object.values(rows[0] ?? {})[0]);
       }
       const pg = postgres(primary.databaseUri, { max: 1, onnotice: () => {} });
       try {

@@ -281,3 +281,14 @@ export async function restoreMysqlFixture(version: string): Promise<TestDatabase
   }
   return db;
 }
+
+/** Runs one statement on a MySQL test database (`?` parameters) and returns its rows. */
+export async function mysqlQuery(url: string, text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const conn = await mysql.createConnection(url);
+  try {
+    const [rows] = await conn.query(text, values);
+    return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+  } finally {
+    await conn.end();
+  }
+}

@@ -50,10 +50,13 @@ describe("cli", () => {
   });
 
   test("a malformed database URI is one clear line, no stack trace", () => {
-    const r = fml(["server", "--database-uri", "mysql://x"]);
+    const r = fml(["server", "--database-uri", "mssql://x"]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("unsupported database URI");
+    const noDatabase = fml(["server", "--database-uri", "mysql://x"]);
+    expect(noDatabase.code).toBe(2);
+    expect(noDatabase.stderr.trim()).toBe("fml: the MySQL URI names no database: write mysql://user@host/<database>");
   });
 
   test("a database cache size that is not megabytes is refused, by flag or variable", () => {

@@ -1,17 +1,22 @@
 /**
  * fml runs from source on Deno 2 too (the `deno` package from the npm registry): the same entry
- * point starts, creates its schema and answers a smoke subset of the API.
+ * point starts, creates its schema and answers a smoke subset of the API, on SQLite and, where a
+ * server is reachable, on MySQL (its driver, mysql2, loaded through Deno's npm support).
  */
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { repoRoot, startFml } from "../helpers/server.ts";
+import { mysqlAvailable } from "../helpers/fixtures.ts";
+import { repoRoot, startFml, type Backend } from "../helpers/server.ts";
 
 const deno = join(repoRoot, "node_modules/.bin/deno");
 
+const databases: Backend[] = ["sqlite", ...((await mysqlAvailable()) ? (["mysql"] as const) : [])];
+
 describe("deno", () => {
-  test("the server starts under Deno and serves experiments, runs and metrics", async () => {
+  test.each(databases)("the server starts under Deno on %s and serves experiments, runs and metrics", async (backend) => {
     const server = await startFml({
+      backend,
       command: [deno, "run", "--allow-all", "--quiet", join(repoRoot, "src/cli/main.ts")],
       env: { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" },
     });

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database as SqliteDb } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import mysql from "mysql2/promise";
 import postgres from "postgres";
+import { mysqlQuery } from "../helpers/fixtures.ts";
 import { backends, repoRoot, startFml, type Backend, type FmlServer } from "../helpers/server.ts";
 
 const TABLES = [
@@ -34,14 +34,7 @@ async function query(uri: string, text: string): Promise<Record<string, unknown>
       db.close();
     }
   }
-  if (uri.startsWith("mysql")) {
-    const conn = await mysql.createConnection(uri);
-    try {
-      return (await conn.query(text))[0] as Record<string, unknown>[];
-    } finally {
-      await conn.end();
-    }
-  }
+  if (uri.startsWith("mysql")) return mysqlQuery(uri, text);
   const sql = postgres(uri, { max: 1, onnotice: () => {} });
   try {
     return [...(await sql.unsafe(text))];

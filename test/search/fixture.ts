@@ -1,14 +1,19 @@
 /**
  * Test databases for the search tests: an in-memory SQLite database and, when a server is
- * reachable and the PostgreSQL schema exists, a throw-away PostgreSQL database, both built from
- * the project's head.sql, plus helpers that seed runs, experiments and registry rows through
+ * reachable, throw-away PostgreSQL and MySQL databases, all built from the project's head.sql,
+ * plus helpers that seed runs, experiments and registry rows through
  * parameterized SQL.
  */
 
+import mysql from "mysql2/promise";
 import postgres from "postgres";
+import { parseDatabaseUri } from "../../src/config.ts";
+import { SESSION_SETUP } from "../../src/store/db/mysql-connect.ts";
 import { openSqlite } from "../../src/runtime.ts";
 import { render, sql, type Dialect, type Sql, type SqlValue } from "../../src/store/db/sql.ts";
 import { fmlIndexStatements } from "../../src/store/schema/fml-indexes.ts";
+import { headSchemaSql } from "../../src/store/schema/migrations.ts";
+import { createMysqlTestDatabase, mysqlAvailable } from "../helpers/fixtures.ts";
 
 export interface SearchDb {
   readonly dialect: Dialect;
@@ -80,6 +85,36 @@ export async function openPostgresSearchDb(): Promise<SearchDb> {
       await pg.end({ timeout: 5 });
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Why MySQL tests cannot run here, or undefined when they can. */
+export async function mysqlUnavailable(): Promise<string | undefined> {
+  return (await mysqlAvailable()) ? undefined : "no MySQL/MariaDB server at FML_TEST_MYSQL_URL";
+}
+
+/** A fresh utf8mb4 database `fml_test_<random>` with fml's session settings, dropped by close(). */
+export async function openMysqlSearchDb(): Promise<SearchDb> {
+  const db = await createMysqlTestDatabase();
+  const target = parseDatabaseUri(db.url, "/");
+  const conn = await mysql.createConnection({ uri: target.kind === "mysql" ? target.url : "", multipleStatements: true });
+  await conn.query(SESSION_SETUP);
+  await conn.query(headSchemaSql("mysql"));
+  for (const statement of fmlIndexStatements("mysql")) await conn.query(statement);
+  return {
+    dialect: "mysql",
+    async all(q) {
+      const { text, values } = render(q, "mysql");
+      return (await conn.query(text, values))[0] as Record<string, unknown>[];
+    },
+    async run(q) {
+      const { text, values } = render(q, "mysql");
+      await conn.query(text, values);
+    },
+    async close() {
+      await conn.end();
+      await db.drop();
     },
   };
 }

@@ -15,8 +15,10 @@ import {
   insertExperiment,
   insertModelVersion,
   insertRegisteredModel,
+  openMysqlSearchDb,
   openPostgresSearchDb,
   openSqliteSearchDb,
+  mysqlUnavailable,
   postgresUnavailable,
   type SearchDb,
 } from "./fixture.ts";
@@ -165,4 +167,11 @@ const pgSkip = await postgresUnavailable();
 describe.skipIf(pgSkip !== undefined)(
   `experiment and registry search on PostgreSQL${pgSkip ? ` (SKIPPED: ${pgSkip})` : ""}`,
   () => suite(openPostgresSearchDb),
+);
+
+const mysqlSkip = await mysqlUnavailable();
+if (mysqlSkip && process.env.CI) throw new Error(`CI needs MySQL: ${mysqlSkip}`);
+describe.skipIf(mysqlSkip !== undefined)(
+  `experiment and registry search on MySQL${mysqlSkip ? ` (SKIPPED: ${mysqlSkip})` : ""}`,
+  () => suite(openMysqlSearchDb),
 );

@@ -10,8 +10,10 @@ import {
   column,
   insertExperiment,
   insertRuns,
+  openMysqlSearchDb,
   openPostgresSearchDb,
   openSqliteSearchDb,
+  mysqlUnavailable,
   postgresUnavailable,
   runRow,
   type SearchDb,
@@ -181,7 +183,7 @@ function suite(open: () => Promise<SearchDb>): void {
     const { text } = render(q, db.dialect);
     for (const fragment of ["DROP", "DELETE", "1''", "\"p\"", "m)--"]) expect(text).not.toContain(fragment);
     expect(column(await db.all(q), "run_uuid")).toEqual([]);
-    expect((await db.all(sql`SELECT COUNT(*) AS n FROM runs`))[0]?.["n"]).toEqual(db.dialect === "sqlite" ? 6 : "6");
+    expect((await db.all(sql`SELECT COUNT(*) AS n FROM runs`))[0]?.["n"]).toEqual(db.dialect === "postgresql" ? "6" : 6);
   });
 }
 
@@ -190,4 +192,10 @@ describe("search-runs on SQLite", () => suite(openSqliteSearchDb));
 const pgSkip = await postgresUnavailable();
 describe.skipIf(pgSkip !== undefined)(`search-runs on PostgreSQL${pgSkip ? ` (SKIPPED: ${pgSkip})` : ""}`, () =>
   suite(openPostgresSearchDb),
+);
+
+const mysqlSkip = await mysqlUnavailable();
+if (mysqlSkip && process.env.CI) throw new Error(`CI needs MySQL: ${mysqlSkip}`);
+describe.skipIf(mysqlSkip !== undefined)(`search-runs on MySQL${mysqlSkip ? ` (SKIPPED: ${mysqlSkip})` : ""}`, () =>
+  suite(openMysqlSearchDb),
 );

@@ -1,15 +1,15 @@
 /**
  * The store contract (src/store/types.ts, registry-types.ts) in-process, with no HTTP: the same
- * cases on SQLite in memory and on a fresh PostgreSQL database, opened the way the server opens
+ * cases on SQLite in memory and on a fresh PostgreSQL or MySQL database, opened the way the server opens
  * them (`openStores`). A store method's behaviour is checked one hop from its code.
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DatabaseTarget } from "../../src/config.ts";
+import { parseDatabaseUri, type DatabaseTarget } from "../../src/config.ts";
 import { MlflowError } from "../../src/errors.ts";
 import { openStores, type Stores } from "../../src/store/open.ts";
 import type { Metric, TrackingStore } from "../../src/store/types.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/fixtures.ts";
+import { createMysqlTestDatabase, createTestDatabase, type TestDatabase } from "../helpers/fixtures.ts";
 import { backends } from "../helpers/server.ts";
 
 const MAX_DOUBLE = 1.7976931348623157e308;
@@ -44,6 +44,9 @@ for (const backend of await backends()) {
       if (backend === "postgresql") {
         pg = await createTestDatabase();
         database = { kind: "postgresql", url: pg.url, uri: pg.url };
+      } else if (backend === "mysql") {
+        pg = await createMysqlTestDatabase();
+        database = parseDatabaseUri(pg.url, "/");
       } else {
         database = { kind: "sqlite", path: ":memory:", uri: "sqlite:///:memory:" };
       }
@@ -384,6 +387,9 @@ for (const backend of await backends()) {
       if (backend === "postgresql") {
         pg = await createTestDatabase();
         database = { kind: "postgresql", url: pg.url, uri: pg.url };
+      } else if (backend === "mysql") {
+        pg = await createMysqlTestDatabase();
+        database = parseDatabaseUri(pg.url, "/");
       } else {
         database = { kind: "sqlite", path: ":memory:", uri: "sqlite:///:memory:" };
       }

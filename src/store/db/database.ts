@@ -51,7 +51,8 @@ export function toBoolean(value: unknown): boolean {
  * are all sent at once on the transaction's connection (postgres.js pipelines them: one round
  * trip instead of one each) and still execute in order; the results are awaited in order, so the
  * first statement's error is the one thrown (a missing run's lock, not the insert that then fails
- * against the aborted transaction). On SQLite each runs when the previous one has.
+ * against the aborted transaction). On SQLite and MySQL (whose protocol answers one statement
+ * before it takes the next) each runs when the previous one has.
  */
 export async function inOrder<T>(tx: Database, steps: readonly (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = [];

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import mysql from "mysql2/promise";
 import { maskPassword } from "../../config.ts";
+import { log } from "../../log.ts";
 import type { MysqlDriverError } from "./mysql-errors.ts";
 
 export class MysqlConnectError extends Error {
@@ -119,7 +120,12 @@ export function connectMysql(url: string, options: MysqlConnectOptions): MysqlPo
   // Queued on the new connection before any statement of fml's: the driver runs a connection's
   // commands in order.
   pool.pool.on("connection", (connection) => {
-    connection.query(SESSION_SETUP, () => undefined);
+    connection.query(SESSION_SETUP, (error) => {
+      if (!error) return;
+      // Without ANSI_QUOTES fml's SQL would not parse on it: the connection is not used.
+      log.error(`MySQL session setup failed (${String((error as MysqlDriverError).code ?? "")}): ${error.message}`);
+      connection.destroy();
+    });
   });
   return pool;
 }

@@ -79,6 +79,7 @@ class MysqlConnection implements Database {
   async *iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
     const { text, values } = render(query, "mysql");
     const connection = this.scope === "pool" ? await this.take() : (this.conn as MysqlPoolConnection);
+    let finished = false;
     try {
       // The core connection streams rows as they arrive instead of buffering the whole result.
       const core = connection.connection as unknown as CoreConnection;
@@ -92,10 +93,15 @@ class MysqlConnection implements Database {
         }
       }
       if (batch.length > 0) yield batch;
+      finished = true;
     } catch (error) {
       throw translateError(error);
     } finally {
-      if (this.scope === "pool") connection.release();
+      // A reader that stopped early leaves rows in flight: that connection cannot serve another.
+      if (this.scope === "pool") {
+        if (finished) connection.release();
+        else connection.destroy();
+      }
     }
   }
 
@@ -114,14 +120,16 @@ class MysqlConnection implements Database {
 
   /**
    * InnoDB resolves a deadlock by rolling one transaction back; that one runs again from the
-   * start (nothing of it was kept), up to three times, before the client is told to retry.
+   * start (nothing of it was kept), up to three times, before the client is told to retry. So
+   * does one whose connection turned out dead before it began.
    */
   private async withRetries<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.reserved((connection) => inTransaction(connection, "START TRANSACTION", fn));
       } catch (error) {
-        if (attempt >= TRANSACTION_ATTEMPTS || !isDeadlock(error)) throw translateError(error);
+        const again = isDeadlock(error) || (typeof error === "object" && error !== null && lostBeforeBegin.has(error));
+        if (attempt >= TRANSACTION_ATTEMPTS || !again) throw translateError(error);
         await pause(20 * attempt + Math.random() * 30);
       }
     }
@@ -209,6 +217,9 @@ class MysqlConnection implements Database {
   }
 }
 
+/** Failures of START TRANSACTION itself on a dead connection: retried like a deadlock. */
+const lostBeforeBegin = new WeakSet<object>();
+
 /** `begin` … COMMIT on one connection; ROLLBACK unless the connection itself was lost. */
 async function inTransaction<T>(
   connection: MysqlPoolConnection,
@@ -216,7 +227,12 @@ async function inTransaction<T>(
   fn: (tx: MysqlConnection) => Promise<T>,
 ): Promise<T> {
   try {
-    await connection.query(begin);
+    await connection.query(begin).catch((error: unknown) => {
+      // Nothing was sent yet: on a connection the server had closed, the whole transaction can
+      // safely start again on another.
+      if (isLostConnection(error)) lostBeforeBegin.add(error as object);
+      throw error;
+    });
     const result = await fn(new MysqlConnection(connection, "transaction"));
     await connection.query("COMMIT");
     return result;
