@@ -1,8 +1,8 @@
 /**
  * The ceiling: workload 1's rows inserted straight into a fresh database with MLflow's schema, by
  * the driver fml uses, in one process and with fml's statements: per transaction, the run's
- * lifecycle check, 1,000 metric rows (multi-row VALUES on SQLite, unnest of array literals on
- * PostgreSQL) and the latest_metrics upsert. Big-transaction variants put `batchesPerTransaction`
+ * lifecycle check, 1,000 metric rows (multi-row VALUES on SQLite and MySQL, unnest of array
+ * literals on PostgreSQL) and the latest_metrics upsert. Big-transaction variants put `batchesPerTransaction`
  * batches in one transaction, either from one run (`shape: "run"`, one transaction per client as
  * now) or one batch from each of the runs in turn (`shape: "group"`, a single writer: what a
  * group-committing fml would send). Prints one JSON result:
@@ -11,18 +11,19 @@
  */
 
 import { rmSync } from "node:fs";
+import type { PoolConnection } from "mysql2/promise";
 import type postgres from "postgres";
-import { headSchema, openPg, openSqliteFile, pgArray, type Backend } from "./db.ts";
+import { headSchema, openMysql, openPg, openSqliteFile, pgArray, type Backend } from "./db.ts";
 
 export interface CeilingSpec {
   backend: Backend;
-  /** SQLite file path or PostgreSQL URL of an empty database. */
+  /** SQLite file path, or PostgreSQL or MySQL URL of an empty database. */
   location: string;
   durationMs: number;
   clients?: number;
   batchesPerTransaction?: number;
   shape?: "run" | "group";
-  /** PostgreSQL connections (fml's default pool is 10). */
+  /** PostgreSQL or MySQL connections (fml's default pool is 10). */
   poolMax?: number;
 }
 
@@ -166,8 +167,87 @@ async function postgresCeiling(spec: CeilingSpec) {
   };
 }
 
+/** fml's MySQL upsert of latest_metrics (logging.ts): one comparison, then every column reads it. */
+const mysqlUpsertLatest = `
+  ON DUPLICATE KEY UPDATE
+    is_nan = IF(@fml_newer := (VALUES(step) > latest_metrics.step
+      OR (VALUES(step) = latest_metrics.step
+          AND (latest_metrics.timestamp IS NULL OR VALUES(timestamp) > latest_metrics.timestamp
+               OR (VALUES(timestamp) = latest_metrics.timestamp AND VALUES(value) > latest_metrics.value)))),
+      VALUES(is_nan), is_nan),
+    value = IF(@fml_newer, VALUES(value), value),
+    timestamp = IF(@fml_newer, VALUES(timestamp), timestamp),
+    step = IF(@fml_newer, VALUES(step), step)`;
+
+/** As fml sends them through mysql2: client-side bound text, one connection per transaction. */
+async function mysqlCeiling(spec: CeilingSpec) {
+  const pool = openMysql(spec.location, spec.poolMax ?? 10);
+  const [tables] = await pool.query("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE()");
+  const names = (tables as { t: string }[]).map((r) => `\`${r.t}\``);
+  if (names.length > 0) await pool.query(`SET FOREIGN_KEY_CHECKS = 0; DROP TABLE ${names.join(", ")}; SET FOREIGN_KEY_CHECKS = 1`);
+  await pool.query(headSchema("mysql"));
+  const now = Date.now();
+  const [created] = await pool.query(
+    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES ('ceiling', '', 'active', ?, ?)",
+    [now, now],
+  );
+  const experimentId = (created as { insertId: number }).insertId;
+  const ids = runIds(spec.clients ?? 20);
+  for (const id of ids) {
+    await pool.query(
+      "INSERT INTO runs (run_uuid, name, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES (?, ?, 'RUNNING', ?, 'active', '', ?)",
+      [id, id, now, experimentId],
+    );
+  }
+  const values = (n: number): string => Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+  const insertText = `INSERT IGNORE INTO metrics ("key", value, timestamp, step, is_nan, run_uuid) VALUES ${values(ROWS)}`;
+  const latestText = `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid) VALUES ${values(KEYS)} ${mysqlUpsertLatest}`;
+  const perTx = spec.batchesPerTransaction ?? 1;
+  let points = 0;
+  let transactions = 0;
+  const started = performance.now();
+  const deadline = started + spec.durationMs;
+  const steps = ids.map(() => 0);
+  const writeBatch = async (conn: PoolConnection, c: number) => {
+    const runId = ids[c] as string;
+    await conn.query("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", [runId]);
+    const { rows, latest } = batch(runId, steps[c]!++, now);
+    await conn.query(insertText, rows.flat());
+    await conn.query(latestText, latest.flat());
+    points += rows.length;
+  };
+  const writers = spec.shape === "group" ? [0] : ids.map((_, c) => c);
+  await Promise.all(
+    writers.map(async (c) => {
+      while (performance.now() < deadline) {
+        const conn = await pool.getConnection();
+        try {
+          await conn.query("START TRANSACTION");
+          for (let b = 0; b < perTx; b++) await writeBatch(conn, spec.shape === "group" ? b % ids.length : c);
+          await conn.query("COMMIT");
+        } finally {
+          conn.release();
+        }
+        transactions++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const [count] = await pool.query("SELECT count(*) AS n FROM metrics");
+  await pool.end();
+  return {
+    pointsPerSecond: Math.round(points / seconds),
+    points,
+    stored: Number((count as { n: number }[])[0]?.n),
+    transactions,
+    seconds,
+    rowsPerTransaction: ROWS * perTx,
+  };
+}
+
 if (import.meta.main) {
   const spec = JSON.parse(process.argv[2] ?? "{}") as CeilingSpec;
-  const result = spec.backend === "sqlite" ? await sqliteCeiling(spec) : await postgresCeiling(spec);
+  const result =
+    spec.backend === "sqlite" ? await sqliteCeiling(spec) : spec.backend === "mysql" ? await mysqlCeiling(spec) : await postgresCeiling(spec);
   process.stdout.write(JSON.stringify(result));
 }

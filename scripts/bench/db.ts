@@ -1,19 +1,53 @@
 /**
  * Direct database access for the benchmark: fresh databases, MLflow's head schema, seeding rows
- * without HTTP, counting what was stored. Same drivers as fml (bun:sqlite, postgres.js).
+ * without HTTP, counting what was stored. Same drivers as fml (bun:sqlite, postgres.js, mysql2).
  */
 
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import mysql from "mysql2/promise";
 import postgres from "postgres";
 
-export type Backend = "sqlite" | "postgresql";
+export type Backend = "sqlite" | "postgresql" | "mysql";
 export type Pg = postgres.Sql<Record<string, never>>;
 
 export const repoRoot = resolve(import.meta.dir, "../..");
 export const postgresAdminUrl =
   process.env.FML_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export const mysqlAdminUrl = process.env.FML_BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/mysql";
+
+/** What every fml MySQL session runs first (mysql-connect.ts), so the harness's SQL reads the same. */
+export const MYSQL_SESSION =
+  "SET SESSION sql_mode = 'ANSI_QUOTES,PIPES_AS_CONCAT,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'; " +
+  "SET SESSION time_zone = '+00:00'; SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+export function openMysql(url: string, max = 1): mysql.Pool {
+  const pool = mysql.createPool({ uri: url, connectionLimit: max, multipleStatements: true, supportBigNumbers: true });
+  pool.pool.on("connection", (connection) => connection.query(MYSQL_SESSION, () => undefined));
+  return pool;
+}
+
+/** A fresh, empty utf8mb4 MySQL database named fml_bench_<random>; `drop` removes it. */
+export async function createMysqlDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `fml_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = await mysql.createConnection(mysqlAdminUrl);
+  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+  await admin.end();
+  const url = new URL(mysqlAdminUrl);
+  url.pathname = `/${name}`;
+  url.search = "?charset=utf8mb4";
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      const conn = await mysql.createConnection(mysqlAdminUrl);
+      await conn.query(`DROP DATABASE IF EXISTS ${name}`);
+      await conn.end();
+    },
+  };
+}
 
 export function headSchema(backend: Backend): string {
   return readFileSync(resolve(repoRoot, `migrations/${backend}/head.sql`), "utf8");
@@ -130,8 +164,42 @@ export function pgTarget(url: string): Target {
   };
 }
 
+export function mysqlTarget(url: string): Target {
+  const pool = openMysql(url, 2);
+  return {
+    backend: "mysql",
+    async insert(table, columns, _types, rows) {
+      const chunk = Math.floor(30000 / columns.length);
+      const perRow = `(${columns.map(() => "?").join(", ")})`;
+      for (let i = 0; i < rows.length; i += chunk) {
+        const part = rows.slice(i, i + chunk);
+        await pool.query(
+          `INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(", ")}) VALUES ${part.map(() => perRow).join(", ")}`,
+          part.flat(),
+        );
+      }
+    },
+    async count(query) {
+      const [rows] = await pool.query(query);
+      return Number(Object.values((rows as object[])[0] as object)[0]);
+    },
+    async query(text, values = []) {
+      return (await pool.query(text, values))[0] as Record<string, unknown>[];
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
 export function openTarget(backend: Backend, location: string): Target {
-  return backend === "sqlite" ? sqliteTarget(location) : pgTarget(location);
+  return backend === "sqlite" ? sqliteTarget(location) : backend === "mysql" ? mysqlTarget(location) : pgTarget(location);
+}
+
+/** Fresh planner statistics after seeding, as fml keeps them (ANALYZE; MySQL: ANALYZE TABLE). */
+export async function analyze(target: Target): Promise<void> {
+  if (target.backend === "postgresql") await target.query("ANALYZE");
+  if (target.backend === "mysql") await target.query("ANALYZE TABLE runs, params, tags, metrics, latest_metrics");
 }
 
 const metricColumns = ["key", "value", "timestamp", "step", "is_nan", "run_uuid"];

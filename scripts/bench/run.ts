@@ -3,17 +3,20 @@
  * workload from a separate load-generator process (load.ts) over loopback HTTP, measures the
  * database ceiling in-process (ceiling.ts), and prints one table (and writes JSON).
  *
- *   bun scripts/bench/run.ts [--backend sqlite|postgresql|both] [--quick] [--json out.json]
+ *   bun scripts/bench/run.ts [--backend sqlite|postgresql|mysql|both|all] [--quick] [--json out.json]
  *                            [--repeat N] [--binary path/to/fml] [--keep]
  *
  * Timed workloads run `--repeat` times (3 by default, 1 with --quick); the table shows medians.
  * Search and history data are seeded straight into the database (same driver as fml), not over HTTP.
+ * `both` is SQLite and PostgreSQL; `all` adds MySQL (FML_BENCH_MYSQL_URL, root on 127.0.0.1:3306).
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import {
+  analyze,
+  createMysqlDatabase,
   createPgDatabase,
   openPg,
   openTarget,
@@ -28,6 +31,12 @@ import { procMb, resetPeak, startServer, type BenchServer } from "./server.ts";
 import { median, medianOf } from "./stats.ts";
 
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(
+    "bun scripts/bench/run.ts [--backend sqlite|postgresql|mysql|both|all] [--quick] [--json out.json] [--repeat N] [--binary path/to/fml] [--keep]",
+  );
+  process.exit(0);
+}
 const option = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i === -1 ? undefined : args[i + 1];
@@ -35,11 +44,12 @@ const option = (name: string): string | undefined => {
 const quick = args.includes("--quick");
 const keep = args.includes("--keep");
 const backendArg = option("--backend") ?? "both";
-if (!["sqlite", "postgresql", "both"].includes(backendArg)) {
-  console.error("--backend must be sqlite, postgresql or both");
+if (!["sqlite", "postgresql", "mysql", "both", "all"].includes(backendArg)) {
+  console.error("--backend must be sqlite, postgresql, mysql, both (the first two) or all");
   process.exit(2);
 }
-const backends: Backend[] = backendArg === "both" ? ["sqlite", "postgresql"] : [backendArg as Backend];
+const backends: Backend[] =
+  backendArg === "both" ? ["sqlite", "postgresql"] : backendArg === "all" ? ["sqlite", "postgresql", "mysql"] : [backendArg as Backend];
 const repeat = Number(option("--repeat") ?? (quick ? 1 : 3));
 const jsonOut = option("--json");
 
@@ -134,7 +144,7 @@ async function freshDatabase(backend: Backend, dir: string, name: string) {
     const path = join(dir, `${name}.db`);
     return { uri: `sqlite:///${path}`, location: path, name: path, drop: async () => {} };
   }
-  const db = await createPgDatabase();
+  const db = backend === "mysql" ? await createMysqlDatabase() : await createPgDatabase();
   return { uri: db.url, location: db.url, name: db.name, drop: db.drop };
 }
 
@@ -236,7 +246,7 @@ async function benchBackend(backend: Backend, binary: string) {
     const seedStarted = performance.now();
     await seedSearchRuns(target, Number(searchExperiment), sizes.searchRuns);
     const searchSeedSeconds = (performance.now() - seedStarted) / 1000;
-    if (backend === "postgresql") await target.query("ANALYZE");
+    await analyze(target);
     const searches = [
       { name: "noFilter" },
       { name: "metricFilter", filter: "metrics.m0 > 0.5" },
@@ -261,7 +271,7 @@ async function benchBackend(backend: Backend, binary: string) {
     await seedHistory(target, smallHistoryRun, "loss", sizes.historyPoints / 10);
     for (const id of intervalRuns) await seedHistory(target, id, "curve", sizes.intervalSteps);
     const historySeedSeconds = (performance.now() - historySeedStarted) / 1000;
-    if (backend === "postgresql") await target.query("ANALYZE");
+    await analyze(target);
     const historyOf = async (runId: string) => {
       const o = await observe(server, pg, () =>
         runJson<Record<string, unknown>>(loadScript, { workload: "history", url: server.url, experimentId: historyExperiment, runId, metricKey: "loss", iterations: sizes.historyIterations, budgetMs: sizes.readBudgetMs }),

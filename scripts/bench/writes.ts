@@ -1,7 +1,8 @@
 /**
- * The write workloads of run.ts on SQLite and PostgreSQL side by side, alternating backends so
- * both see the same machine load, with PostgreSQL's cost as a ratio of SQLite's (issue 19, part 2:
- * within 1.5x). Each backend gets one fresh database and one server for all rounds.
+ * The write workloads of run.ts on SQLite, PostgreSQL and MySQL side by side, alternating backends
+ * so all see the same machine load, with PostgreSQL's and MySQL's cost as a ratio of SQLite's
+ * (issue 19, part 2: within 1.5x). Each backend gets one fresh database and one server for all
+ * rounds. Without a MySQL server (FML_BENCH_MYSQL_URL) only the first two run.
  *
  *   bun scripts/bench/writes.ts [--repeat 3] [--seconds 5] [--binary dist/fml]
  */
@@ -9,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createPgDatabase, repoRoot, type Backend } from "./db.ts";
+import { createMysqlDatabase, createPgDatabase, repoRoot, type Backend } from "./db.ts";
 import { startServer, type BenchServer } from "./server.ts";
 import { median } from "./stats.ts";
 
@@ -77,33 +78,39 @@ if (!binary) {
 binary = resolve(binary);
 
 const pg = await createPgDatabase();
-const servers: Record<Backend, BenchServer> = {
+const my = await createMysqlDatabase().catch(() => undefined);
+const servers: Partial<Record<Backend, BenchServer>> = {
   sqlite: await startServer(binary, `sqlite:///${join(dir, "fml.db")}`, dir),
   postgresql: await startServer(binary, pg.url, dir),
 };
-const results: Record<Backend, Round[]> = { sqlite: [], postgresql: [] };
+if (my) servers.mysql = await startServer(binary, my.url, dir);
+const measured = (Object.keys(servers) as Backend[]);
+const results: Record<Backend, Round[]> = { sqlite: [], postgresql: [], mysql: [] };
 const loads: number[] = [];
 try {
-  const experiments = {
-    sqlite: await experiment(servers.sqlite.url, "writes"),
-    postgresql: await experiment(servers.postgresql.url, "writes"),
-  };
+  const experiments: Partial<Record<Backend, string>> = {};
+  for (const backend of measured) experiments[backend] = await experiment(servers[backend]!.url, "writes");
   for (let i = 0; i < repeat; i++) {
-    for (const backend of ["sqlite", "postgresql"] as const) {
+    for (const backend of measured) {
       loads.push(loadavg()[0] ?? 0);
-      results[backend].push(await round(servers[backend], experiments[backend]));
+      results[backend].push(await round(servers[backend]!, experiments[backend]!));
     }
   }
 } finally {
-  await servers.sqlite.stop();
-  await servers.postgresql.stop();
+  for (const backend of measured) await servers[backend]!.stop();
   await pg.drop();
+  await my?.drop();
   rmSync(dir, { recursive: true, force: true });
 }
 
 const commit = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: repoRoot }).stdout.toString().trim();
 console.log(`fml ${commit}, ${CLIENTS} clients, ${durationMs / 1000} s per workload, median of ${repeat}, load1 ${loads.map((l) => l.toFixed(1)).join(" ")}`);
-console.log("| workload | SQLite | PostgreSQL | PostgreSQL ÷ SQLite cost |\n| --- | --- | --- | --- |");
+const withMysql = results.mysql.length > 0;
+console.log(
+  withMysql
+    ? "| workload | SQLite | PostgreSQL | MySQL | PostgreSQL ÷ SQLite cost | MySQL ÷ SQLite cost |\n| --- | --- | --- | --- | --- | --- |"
+    : "| workload | SQLite | PostgreSQL | PostgreSQL ÷ SQLite cost |\n| --- | --- | --- | --- |",
+);
 const rows: [string, keyof Round, "rate" | "time"][] = [
   ["create-run, runs/s", "createRunsPerSecond", "rate"],
   ["create-run p50 ms", "createRunP50", "time"],
@@ -116,6 +123,10 @@ const rows: [string, keyof Round, "rate" | "time"][] = [
 for (const [name, key, kind] of rows) {
   const s = median(results.sqlite.map((r) => r[key]));
   const p = median(results.postgresql.map((r) => r[key]));
-  const ratio = kind === "rate" ? s / p : p / s;
-  console.log(`| ${name} | ${s} | ${p} | ${ratio.toFixed(2)} |`);
+  const cost = (x: number): string => (kind === "rate" ? s / x : x / s).toFixed(2);
+  if (!withMysql) console.log(`| ${name} | ${s} | ${p} | ${cost(p)} |`);
+  else {
+    const m = median(results.mysql.map((r) => r[key]));
+    console.log(`| ${name} | ${s} | ${p} | ${m} | ${cost(p)} | ${cost(m)} |`);
+  }
 }
