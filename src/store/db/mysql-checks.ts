@@ -2,8 +2,8 @@
  * What fml checks on a MySQL/MariaDB server before serving from it, so that an unusable server
  * fails at start in one line that says what to do rather than on the first request: the server's
  * version (MLflow's MySQL schema needs CHECK constraints, stored generated columns and JSON,
- * which MySQL has from 8.0 and MariaDB from 10.5), and the privileges that serving and changing
- * the schema need. A failed schema change is explained too: on MySQL DDL commits as it goes.
+ * which MySQL has from 8.0 and MariaDB from 10.5), and the privileges that serving needs (those
+ * that changing the schema needs are told when a change is refused: schema/mysql-steps.ts).
  */
 
 import type { Database } from "./database.ts";
