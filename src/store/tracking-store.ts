@@ -71,8 +71,9 @@ export class SqlTrackingStore implements TrackingStore {
     await this.db.close();
   }
 
+  /** Reads the schema's revision: a MySQL server answers `SELECT 1` even with the database gone. */
   async ping(): Promise<void> {
-    await this.db.all(sql`SELECT 1 AS ok`);
+    await this.db.all(sql`SELECT version_num FROM alembic_version LIMIT 1`);
   }
 
   ensureDefaultExperiment(): Promise<void> {

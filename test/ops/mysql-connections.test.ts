@@ -57,6 +57,24 @@ describe.skipIf(!reachable)(`MySQL connections${reachable ? "" : " (skipped: no 
     }
   }, 60_000);
 
+  test("/ready turns 503 when the database is dropped, /health stays 200, the API answers a retryable 503", async () => {
+    const server = await startFml({ backend: "mysql" });
+    try {
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+      const name = new URL(server.databaseUri).pathname.slice(1);
+      await mysqlQuery(mysqlAdminUrl, `DROP DATABASE ${name}`);
+      const ready = await fetch(`${server.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).not.toContain(name);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      const search = await server.api<{ error_code: string; message: string }>("POST", "experiments/search", { max_results: 1 });
+      expect([search.status, search.body.error_code]).toEqual([503, "TEMPORARILY_UNAVAILABLE"]);
+      expect(search.body.message).not.toContain(name);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
   test("fml db check and fml db upgrade on an empty MySQL database", async () => {
     const db = await createMysqlTestDatabase();
     try {

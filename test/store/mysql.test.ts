@@ -105,7 +105,7 @@ describe("MySQL failures as MLflow errors", () => {
     const taken = translateError({ errno: 1062, code: "ER_DUP_ENTRY", sqlMessage: "Duplicate entry 'default-exp-1' for key 'uq_experiments_workspace_name'" });
     expect((taken as MlflowError).code).toBe("RESOURCE_ALREADY_EXISTS");
     expect((taken as MlflowError).message).toStartWith("Experiment(name=exp-1) already exists.");
-    const other = { errno: 1146, code: "ER_NO_SUCH_TABLE" };
+    const other = { errno: 1064, code: "ER_PARSE_ERROR" };
     expect(translateError(other)).toBe(other);
   });
 });

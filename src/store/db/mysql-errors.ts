@@ -39,8 +39,11 @@ const lostErrnos = new Set([2006, 2013, 1053, 1927, 4031]);
 /** Deadlock and lock wait timeout: the transaction can run again and succeed. */
 export const DEADLOCK_ERRNOS = new Set([1213, 1205]);
 
-/** Too many connections, unknown database or access denied under a running server: come back later. */
-const unavailableErrnos = new Set([1040, 1049, 1045, 1044, 1203, 1226]);
+/**
+ * Too many connections, access denied, or the database (1049) or its tables (1146) gone under a
+ * running server, which checked the schema at start-up: come back later, as PostgreSQL's 3D000.
+ */
+const unavailableErrnos = new Set([1040, 1049, 1045, 1044, 1146, 1203, 1226]);
 
 export const READ_ATTEMPTS = 3;
 export const TRANSACTION_ATTEMPTS = 3;
