@@ -93,7 +93,7 @@ describe.skipIf(!available)("fresh PostgreSQL database", () => {
     if (!headVersion) throw new Error("no fixture at the head revision");
     const fresh = await track(createTestDatabase());
     const result = await preparePostgresSchema(fresh, { migrate: false });
-    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION });
+    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION, limits: { experimentTagValue: 5000 } });
     const reference = await track(restorePostgresFixture(headVersion));
     expect(await snapshotOf(fresh)).toEqual(await snapshotOf(reference));
   });

@@ -104,7 +104,7 @@ describe("fresh SQLite database", () => {
   test("holds alembic_version at head and the default workspace, and no experiment", async () => {
     const path = join(scratchDir(), "fresh.db");
     const result = await prepareFile(path, { migrate: false });
-    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION });
+    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION, limits: { experimentTagValue: 5000 } });
     const db = await openSqlite(path);
     expect(revisionOf(db)).toBe(HEAD_REVISION);
     expect(db.all("SELECT name, description FROM workspaces")).toEqual([
@@ -222,14 +222,18 @@ describe("refusals change nothing", () => {
     await expectRefusal(copy.path, true, true, [/read-only/]);
   });
 
-  testWithFixtures("a known newer revision is served as is", async () => {
+  testWithFixtures("a known newer revision is served as is, in compatibility mode", async () => {
     const copy = copySqliteFixture(headVersion ?? oldVersion);
     cleanups.push(copy.remove);
     const db = await openSqlite(copy.path);
     db.run("UPDATE alembic_version SET version_num = 'da6fb0208061'");
     const before = sqliteSnapshot(db);
     const result = await prepareFile(copy.path, { migrate: true });
-    expect(result).toEqual({ plan: { kind: "newer-known", revision: "da6fb0208061" }, revision: "da6fb0208061" });
+    expect(result).toMatchObject({
+      plan: { kind: "newer-known", revision: "da6fb0208061" },
+      revision: "da6fb0208061",
+      compatibility: { revision: "da6fb0208061", problems: [] },
+    });
     expect(sqliteSnapshot(db)).toEqual(before);
     expect(revisionOf(db)).toBe("da6fb0208061");
     db.close();

@@ -6,6 +6,7 @@
  */
 
 import type { Dialect } from "../db/sql.ts";
+import type { Compatibility, SchemaLimits } from "./compatibility.ts";
 
 import sqliteHead from "../../../migrations/sqlite/head.sql" with { type: "text" };
 import postgresHead from "../../../migrations/postgresql/head.sql" with { type: "text" };
@@ -93,7 +94,10 @@ import p55 from "../../../migrations/postgresql/55_7d34483879f0.sql" with { type
 export const HEAD_REVISION = "7d34483879f0";
 /** MLflow 1.16 - 1.24 (incl. 1.21): the oldest revision fml upgrades from. */
 export const OLDEST_REVISION = "c48cb773bb87";
-/** Later MLflow revisions documented in the spec: a superset of head's schema, served as is. */
+/**
+ * Later MLflow revisions documented in the spec. Served like any revision fml does not replay: in
+ * compatibility mode, once the live schema has everything fml needs (compatibility.ts).
+ */
 export const NEWER_KNOWN_REVISIONS: readonly string[] = ["da6fb0208061"];
 
 export interface MigrationStep {
@@ -128,6 +132,10 @@ export interface PrepareSchemaOptions {
 export interface PreparedSchema {
   plan: SchemaPlan;
   revision: string;
+  /** What fml accepts on this database (wider on a newer MLflow schema served as it is). */
+  limits: SchemaLimits;
+  /** Present when the database is served in compatibility mode (a revision fml does not replay). */
+  compatibility?: Compatibility;
 }
 
 /** Steps that only concern MySQL/MSSQL are comments only; drivers reject an empty script. */

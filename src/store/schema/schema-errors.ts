@@ -3,6 +3,7 @@
  * Its message is shown to the user as is, so it always says what was found and what to do next.
  */
 
+import type { Compatibility } from "./compatibility.ts";
 import { HEAD_REVISION, type SchemaPlan, SUPPORTED_REVISIONS } from "./migrations.ts";
 
 export class SchemaError extends Error {
@@ -28,5 +29,14 @@ export function refusal(plan: SchemaPlan): SchemaError {
   return new SchemaError(
     `the database has tables but no MLflow alembic_version, so it is not an MLflow database; ` +
       `fml left it unchanged. ${supported}.`,
+  );
+}
+
+/** A revision fml does not replay whose live schema lacks something fml reads or writes. */
+export function incompatible(found: Compatibility): SchemaError {
+  return new SchemaError(
+    `the database is at alembic revision ${found.revision}, which fml does not know (it creates ` +
+      `${HEAD_REVISION}), and its schema lacks what fml needs: ${found.problems.join("; ")}. ` +
+      "It was left unchanged.",
   );
 }
