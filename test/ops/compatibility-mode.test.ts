@@ -9,7 +9,9 @@
  */
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { openSqlite } from "../../src/runtime.ts";
 import { mlflowVersion } from "../../src/version.ts";
@@ -233,6 +235,23 @@ describeWithFixtures("compatibility mode with a newer MLflow database", () => {
       expect(await db.query("SELECT version_num FROM alembic_version")).toEqual([{ version_num: NEWER_REVISION }]);
     }, 120000);
   }
+
+  test("[sqlite] fml import reads a newer database in compatibility mode and leaves it as it was", async () => {
+    const db = await newerDatabase("sqlite");
+    cleanups.push(db.remove);
+    const before = await db.snapshot();
+    const output = join(mkdtempSync(join(tmpdir(), "fml-import-")), "out.db");
+    cleanups.push(async () => rmSync(dirname(output), { recursive: true, force: true }));
+    const r = fml(["import", "--input-database-uri", db.uri, "--output-database-uri", `sqlite:///${output}`]);
+    expect(r.stderr).toContain("compatibility mode");
+    expect(r.code).toBe(0);
+    const copied = await openSqlite(output, { readonly: true });
+    const count = (table: string) => copied.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)?.n;
+    const source = await db.query("SELECT (SELECT COUNT(*) FROM runs) AS runs, (SELECT COUNT(*) FROM spans) AS spans");
+    expect({ runs: count("runs"), spans: count("spans") }).toEqual(source[0] as { runs: number; spans: number });
+    copied.close();
+    expect(await db.snapshot()).toEqual(before);
+  }, 120000);
 
   if (backends.includes("postgresql")) {
     test("[postgresql] a NOT NULL column without a default in a table fml inserts into: refused, naming it", async () => {
