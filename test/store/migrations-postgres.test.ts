@@ -176,7 +176,7 @@ describe.skipIf(!available)("refusals change nothing", () => {
     expect({ schema: await snapshotOf(db), counts: await rowCounts(sql) }).toEqual(before);
   }
 
-  testWithFixtures("an unknown future revision is refused, naming it and the supported ones", async () => {
+  testWithFixtures("an unknown revision on a schema that lacks what fml needs is refused, naming it and the supported ones", async () => {
     const db = await track(restorePostgresFixture(oldVersion));
     await connect(db)`UPDATE public.alembic_version SET version_num = 'ffffffffffff'`;
     await expectRefusal(db, true, [/ffffffffffff/, /c48cb773bb87/, new RegExp(HEAD_REVISION)]);

@@ -4,7 +4,7 @@
  */
 
 import type { Compatibility } from "./compatibility.ts";
-import { HEAD_REVISION, type SchemaPlan, SUPPORTED_REVISIONS } from "./migrations.ts";
+import { HEAD_REVISION, OLDEST_REVISION, type SchemaPlan, SUPPORTED_REVISIONS } from "./migrations.ts";
 
 export class SchemaError extends Error {
   override name = "SchemaError";
@@ -32,11 +32,17 @@ export function refusal(plan: SchemaPlan): SchemaError {
   );
 }
 
+/** Problems named in one refusal line; `fml db check` lists them all. */
+const SHOWN_PROBLEMS = 5;
+
 /** A revision fml does not replay whose live schema lacks something fml reads or writes. */
 export function incompatible(found: Compatibility): SchemaError {
+  const shown = found.problems.slice(0, SHOWN_PROBLEMS).join("; ");
+  const more = found.problems.length - SHOWN_PROBLEMS;
   return new SchemaError(
-    `the database is at alembic revision ${found.revision}, which fml does not know (it creates ` +
-      `${HEAD_REVISION}), and its schema lacks what fml needs: ${found.problems.join("; ")}. ` +
-      "It was left unchanged.",
+    `the database is at alembic revision ${found.revision}, which fml does not know, and its schema ` +
+      `lacks what fml reads and writes: ${shown}${more > 0 ? ` and ${more} more (fml db check lists them)` : ""}. ` +
+      `fml upgrades MLflow revisions ${OLDEST_REVISION} to ${HEAD_REVISION} (MLflow 1.21 to 3.11) and serves ` +
+      "newer ones whose schema has all it needs. It was left unchanged.",
   );
 }
