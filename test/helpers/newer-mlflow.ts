@@ -1,9 +1,10 @@
 /**
  * Makes a copy of a real MLflow 3.11 database look like one that MLflow 3.12-3.17 migrated further:
  * the additive changes of those releases' alembic steps, with their real table and column names
- * (trace archival columns, trace_version, span links, label schemas, review queues, the jobs
- * creator, a runs index, experiment_tags.value widened to TEXT, trace_info's experiment foreign key
- * made cascading), and an alembic revision fml does not know. Test data, not a migration.
+ * (trace archival columns and index, trace_version, span links, label schemas, review queues,
+ * skills and MCP servers (their first tables), the jobs creator, a runs index, experiment_tags.value
+ * widened to TEXT, trace_info's experiment foreign key made cascading), and an alembic revision fml
+ * does not know. Test data, not a migration.
  */
 
 import type postgres from "postgres";
@@ -55,6 +56,36 @@ const newTables = (bool: string, falseValue: string): string => `
       REFERENCES review_queues (queue_id) ON DELETE CASCADE
   );
   CREATE INDEX index_runs_experiment_id_lifecycle_stage_start_time ON runs (experiment_id, lifecycle_stage, start_time);
+  CREATE INDEX index_trace_info_timestamp_ms_request_id ON trace_info (timestamp_ms, request_id);
+  CREATE TABLE skills (
+    workspace VARCHAR(63) DEFAULT 'default' NOT NULL,
+    name VARCHAR(256) NOT NULL,
+    kind VARCHAR(20) DEFAULT 'skill' NOT NULL,
+    description VARCHAR(5000),
+    latest_version VARCHAR(256),
+    creation_timestamp BIGINT,
+    last_updated_timestamp BIGINT,
+    CONSTRAINT skills_pk PRIMARY KEY (workspace, name)
+  );
+  CREATE TABLE skill_tags (
+    workspace VARCHAR(63) NOT NULL,
+    name VARCHAR(256) NOT NULL,
+    "key" VARCHAR(256) NOT NULL,
+    value TEXT,
+    CONSTRAINT skill_tags_pk PRIMARY KEY (workspace, name, "key"),
+    CONSTRAINT skill_tags_skill_fk FOREIGN KEY (workspace, name) REFERENCES skills (workspace, name) ON DELETE CASCADE
+  );
+  CREATE TABLE mcp_servers (
+    workspace VARCHAR(63) DEFAULT 'default' NOT NULL,
+    name VARCHAR(256) NOT NULL,
+    display_name VARCHAR(256),
+    description TEXT,
+    icons JSON,
+    latest_version VARCHAR(128),
+    created_at BIGINT NOT NULL,
+    last_updated_at BIGINT NOT NULL,
+    CONSTRAINT mcp_servers_pk PRIMARY KEY (workspace, name)
+  );
 `;
 
 /** SQLite: columns added in place, experiment_tags rebuilt with a TEXT value (alembic's batch mode). */

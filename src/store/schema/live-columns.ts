@@ -19,8 +19,14 @@ export interface LiveColumn {
 /** Column lists per table, in catalog order. */
 export type LiveSchema = Map<string, LiveColumn[]>;
 
-// MySQL (table_schema = DATABASE()) would read information_schema.columns the same way, with
-// column_type (`varchar(5000)`, `tinyint(1)`) as the type and `extra` for auto_increment/GENERATED.
+// MySQL reads the same catalog as PostgreSQL, with column_type (`varchar(5000)`, `tinyint(1)`,
+// `longtext`) as the type, which column-types.ts understands:
+//   SELECT table_name AS table_name, column_name AS column_name, column_type AS column_type,
+//          is_nullable = 'NO' AS not_null, column_default AS column_default,
+//          extra LIKE '%auto_increment%' OR extra LIKE '%GENERATED%' AS filled
+//   FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY table_name, ordinal_position
+// and its indexes: SELECT DISTINCT index_name AS name FROM information_schema.statistics
+//   WHERE table_schema = DATABASE(). (MariaDB reports a NOT NULL column without a default as NULL.)
 const columnQueries: Record<Reader["dialect"], Sql> = {
   sqlite: sql`
     SELECT m.name AS table_name, c.name AS column_name, c.type AS column_type,
