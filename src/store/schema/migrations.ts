@@ -236,9 +236,8 @@ export function describePlan(plan: SchemaPlan): string {
     case "upgrade":
       return `MLflow schema at ${plan.from}: ${plan.steps.length} migration steps to ${HEAD_REVISION}`;
     case "newer-known":
-      return `MLflow schema at ${plan.revision}, newer than ${HEAD_REVISION}: served as is`;
     case "unknown":
-      return `unknown alembic revision ${plan.revision}`;
+      return `MLflow schema at ${plan.revision}, not one fml replays: served as it is if its schema has what fml needs`;
     case "not-mlflow":
       return "tables but no MLflow alembic_version: not an MLflow database";
   }
