@@ -253,17 +253,33 @@ describeWithFixtures("compatibility mode with a newer MLflow database", () => {
     expect(await db.snapshot()).toEqual(before);
   }, 120000);
 
-  if (backends.includes("postgresql")) {
-    test("[postgresql] a NOT NULL column without a default in a table fml inserts into: refused, naming it", async () => {
-      const db = await newerDatabase(
-        "postgresql",
-        "ALTER TABLE model_versions ADD COLUMN state VARCHAR(10) DEFAULT 'New' NOT NULL; " +
-          "ALTER TABLE model_versions ALTER COLUMN state DROP DEFAULT",
-      );
+  // A column added by a newer MLflow that fml would have to fill and cannot (alembic's batch mode on SQLite).
+  const unfilledColumn: Record<Backend, string> = {
+    sqlite: `
+      CREATE TABLE _alembic_tmp_registered_model_aliases (
+        alias VARCHAR(256) NOT NULL, version INTEGER NOT NULL, name VARCHAR(256) NOT NULL,
+        workspace VARCHAR(63) DEFAULT 'default' NOT NULL, created_by VARCHAR(255) NOT NULL,
+        CONSTRAINT registered_model_alias_pk PRIMARY KEY (workspace, name, alias),
+        CONSTRAINT fk_registered_model_aliases_registered_models FOREIGN KEY(workspace, name)
+          REFERENCES registered_models (workspace, name) ON DELETE CASCADE ON UPDATE CASCADE);
+      INSERT INTO _alembic_tmp_registered_model_aliases SELECT alias, version, name, workspace, 'mlflow' FROM registered_model_aliases;
+      DROP TABLE registered_model_aliases;
+      ALTER TABLE _alembic_tmp_registered_model_aliases RENAME TO registered_model_aliases;`,
+    postgresql:
+      "ALTER TABLE registered_model_aliases ADD COLUMN created_by VARCHAR(255) DEFAULT 'mlflow' NOT NULL; " +
+      "ALTER TABLE registered_model_aliases ALTER COLUMN created_by DROP DEFAULT",
+  };
+  for (const backend of backends) {
+    test(`[${backend}] a NOT NULL column without a default in a table fml inserts into: refused, naming it`, async () => {
+      const db = await newerDatabase(backend, unfilledColumn[backend]);
       cleanups.push(db.remove);
+      const before = await db.snapshot();
       const server = fml(["server", "--database-uri", db.uri, "--listen-address", "127.0.0.1:0"]);
       expect(server.code).toBe(2);
-      expect(server.stderr).toContain("column model_versions.state is NOT NULL without a default, and fml does not fill it");
+      expect(server.stderr).toContain(
+        "column registered_model_aliases.created_by is NOT NULL without a default, and fml does not fill it",
+      );
+      expect(await db.snapshot()).toEqual(before);
     }, 120000);
   }
 });
