@@ -72,7 +72,7 @@ export function schemaProblems(dialect: Reader["dialect"], live: LiveSchema): st
 function limitsOf(dialect: Reader["dialect"], live: LiveSchema): SchemaLimits {
   const tagValue = live.get("experiment_tags")?.find((column) => column.name === "value");
   const capacity = tagValue ? textCapacity(tagValue.type, dialect) : 0;
-  const wide = capacity === null || (capacity ?? 0) >= WIDE_EXPERIMENT_TAG_VALUE_LIMIT;
+  const wide = capacity === null || capacity >= WIDE_EXPERIMENT_TAG_VALUE_LIMIT;
   return { experimentTagValue: wide ? WIDE_EXPERIMENT_TAG_VALUE_LIMIT : EXPERIMENT_TAG_VALUE_LIMIT };
 }
 
