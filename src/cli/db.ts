@@ -9,6 +9,7 @@ import { maskPassword, parseDatabaseUri, type DatabaseTarget } from "../config.t
 import type { Database } from "../store/db/database.ts";
 import { openDatabase, type OpenDatabaseOptions } from "../store/db/open.ts";
 import { HEAD_REVISION, describePlan, planSchema } from "../store/schema/migrations.ts";
+import { describeCompatibility, inspectCompatibility } from "../store/schema/compatibility.ts";
 import { inspectSchema, prepareSchema } from "../store/schema/prepare.ts";
 
 const dbArgs = { "database-uri": databaseUriFlag } as const satisfies ArgsDef;
@@ -44,11 +45,18 @@ const check = defineCommand({
     await withDatabase(database, { readonly: true, mustExist: true }, async (db) => {
       const found = planSchema(db.dialect, await inspectSchema(db));
       console.log(`database: ${maskPassword(database.uri)}`);
+      if (found.kind === "unknown" || found.kind === "newer-known") {
+        // A revision fml does not replay: what decides is its live schema, as when fml serves it.
+        const compatibility = await inspectCompatibility(db, found.revision);
+        console.log(describeCompatibility(compatibility));
+        if (compatibility.problems.length > 0) process.exitCode = 1;
+        return;
+      }
       console.log(describePlan(found));
       if (found.kind === "upgrade") {
         for (const step of found.steps) console.log(`  ${step.revision}  ${step.description}`);
       }
-      if (found.kind === "unknown" || found.kind === "not-mlflow") process.exitCode = 1;
+      if (found.kind === "not-mlflow") process.exitCode = 1;
     });
   },
 });
@@ -61,7 +69,14 @@ const upgrade = defineCommand({
     await withDatabase(database, {}, async (db) => {
       const started = performance.now();
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const { revision } = await prepareSchema(db, { migrate: true, log, databaseUri: database.uri });
+      const { revision, compatibility } = await prepareSchema(db, { migrate: true, log, databaseUri: database.uri });
+      if (compatibility) {
+        console.log(
+          `database ${maskPassword(database.uri)} at ${revision}, newer than ${HEAD_REVISION}: ` +
+            "nothing to upgrade, nothing changed; fml serves it in compatibility mode",
+        );
+        return;
+      }
       console.log(
         `database ${maskPassword(database.uri)} at ${revision} (${Math.round(performance.now() - started)} ms)`,
       );

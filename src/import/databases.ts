@@ -13,8 +13,9 @@ import type { Database, Reader, Row } from "../store/db/database.ts";
 import { openDatabase } from "../store/db/open.ts";
 import { raw, sql, type Dialect, type Sql } from "../store/db/sql.ts";
 import { HEAD_REVISION, planSchema, type SchemaInspection } from "../store/schema/migrations.ts";
+import { describeCompatibility, inspectCompatibility } from "../store/schema/compatibility.ts";
 import { inspectSchema } from "../store/schema/prepare.ts";
-import { refusal } from "../store/schema/schema-errors.ts";
+import { incompatible, refusal } from "../store/schema/schema-errors.ts";
 
 export class ImportError extends Error {
   override name = "ImportError";
@@ -100,18 +101,26 @@ function sourceSnapshot(reader: Reader): SourceSnapshot {
   };
 }
 
-/** Input revisions fml reads: head, or a later one MLflow documented (a superset of head). */
-function readableOrRefuse(inspection: SchemaInspection, what: string): "current" | "upgrade" {
+/**
+ * Input revisions fml reads: head, an older one (upgraded in a copy), or one it does not replay
+ * whose live schema has what fml reads (compatibility mode, as `fml server` serves it).
+ */
+async function readableOrRefuse(db: Reader, inspection: SchemaInspection, what: string, log: (line: string) => void): Promise<"current" | "upgrade"> {
   const plan = planSchema("sqlite", inspection);
   switch (plan.kind) {
     case "current":
-    case "newer-known":
       return "current";
+    case "newer-known":
+    case "unknown": {
+      const compatibility = await inspectCompatibility(db, plan.revision);
+      if (compatibility.problems.length > 0) throw new ImportError(`input database ${what}: ${incompatible(compatibility).message}`);
+      log(`input: ${describeCompatibility(compatibility)}`);
+      return "current";
+    }
     case "upgrade":
       return "upgrade";
     case "fresh":
       throw new ImportError(`the input database ${what} is empty: it holds no MLflow schema to import`);
-    case "unknown":
     case "not-mlflow":
       throw new ImportError(`input database ${what}: ${refusal(plan).message}`);
   }
@@ -133,7 +142,7 @@ export async function openSource(target: DatabaseTarget, log: (line: string) => 
   let tempDir: string | undefined;
   try {
     let inspection = await inspectSchema(db);
-    if (readableOrRefuse(inspection, description) === "upgrade") {
+    if ((await readableOrRefuse(db, inspection, description, log)) === "upgrade") {
       if (target.kind !== "sqlite") {
         throw new ImportError(
           `the input database ${description} is at MLflow revision ${inspection.revision}, older than ` +

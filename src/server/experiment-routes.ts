@@ -34,7 +34,7 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
         if (artifactLocation) validateArtifactLocation(artifactLocation);
         validateMaxLength("artifact_location", artifactLocation, columnLimits.artifactLocation);
         const tags = p.tags("tags");
-        tags.forEach(validateExperimentTag);
+        for (const tag of tags) validateExperimentTag(tag, store.limits.experimentTagValue);
         const experimentId = await store.createExperiment({ name, artifactLocation, tags });
         return { experiment_id: experimentId };
       },
@@ -106,7 +106,7 @@ export function experimentEndpoints(store: TrackingStore): Endpoint[] {
         // experiment_id first, as MLflow's request schema checks it.
         const experimentId = p.string("experiment_id");
         const tag = p.tag();
-        validateExperimentTag(tag);
+        validateExperimentTag(tag, store.limits.experimentTagValue);
         await store.setExperimentTag(experimentId, tag);
         return {};
       },

@@ -1,12 +1,14 @@
 /**
  * The tracking and registry stores on top of the configured database, opened (and its schema
- * brought to head, or refused with a clear reason) by `openDatabase`.
+ * brought to head, served as it is in compatibility mode, or refused with a clear reason) by
+ * `openPreparedDatabase`.
  */
 
 import type { DatabaseTarget } from "../config.ts";
 import { log } from "../log.ts";
 import type { Database } from "./db/database.ts";
-import { openDatabase } from "./db/open.ts";
+import { openPreparedDatabase } from "./db/open.ts";
+import { HEAD_LIMITS } from "./schema/compatibility.ts";
 import { ensureFmlIndexes } from "./schema/fml-indexes.ts";
 import { SqlLoggedModelStore } from "./logged-models.ts";
 import { SqlRegistryStore } from "./registry-store.ts";
@@ -33,7 +35,7 @@ export interface Stores {
 
 /** The tracking and registry stores on one database connection (closed by `tracking.close()`). */
 export async function openStores(options: OpenStoreOptions): Promise<Stores> {
-  const opened = await openDatabase(options.database, {
+  const { db: opened, schema } = await openPreparedDatabase(options.database, {
     schema: "prepare",
     migrate: options.migrate,
     poolMax: options.poolMax,
@@ -48,7 +50,10 @@ export async function openStores(options: OpenStoreOptions): Promise<Stores> {
     throw error;
   }
   const db = options.wrapDatabase?.(opened) ?? opened;
-  const tracking = new SqlTrackingStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
+  const tracking = new SqlTrackingStore(db, {
+    defaultArtifactRoot: options.defaultArtifactRoot,
+    limits: schema?.limits ?? HEAD_LIMITS,
+  });
   await tracking.ensureDefaultExperiment();
   const models = new SqlLoggedModelStore(db, { defaultArtifactRoot: options.defaultArtifactRoot });
   return { tracking, registry: new SqlRegistryStore(db), models, db };

@@ -49,14 +49,18 @@ import type {
   TrackingStore,
   UpdateRun,
 } from "./types.ts";
+import { HEAD_LIMITS, type SchemaLimits } from "./schema/compatibility.ts";
 
 export interface TrackingStoreOptions {
   /** Where new experiments' artifacts go: `<root>/<experiment_id>`. */
   defaultArtifactRoot: string;
+  /** What the database's columns hold (default: fml's head schema's). */
+  limits?: SchemaLimits;
 }
 
 export class SqlTrackingStore implements TrackingStore {
   readonly kind;
+  readonly limits: SchemaLimits;
   /** Per process: which metric histories are known dense (see dense-steps.ts). */
   private readonly denseSteps = new DenseStepRanges();
 
@@ -65,6 +69,7 @@ export class SqlTrackingStore implements TrackingStore {
     private readonly options: TrackingStoreOptions,
   ) {
     this.kind = db.dialect;
+    this.limits = options.limits ?? HEAD_LIMITS;
   }
 
   async close(): Promise<void> {

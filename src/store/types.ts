@@ -150,6 +150,8 @@ export interface BulkIntervalQuery {
 
 export interface TrackingStore {
   readonly kind: "sqlite" | "postgresql" | "mysql";
+  /** Value lengths this database holds where they differ between MLflow releases. */
+  readonly limits: { readonly experimentTagValue: number };
 
   createExperiment(input: CreateExperiment): Promise<string>;
   getExperiment(experimentId: string): Promise<Experiment>;

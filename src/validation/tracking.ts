@@ -48,10 +48,11 @@ export function validateRunTag(tag: Tag, path = ""): void {
   if (tag.key === RUN_NAME_TAG) checkLength(jsonPath(path, "value"), tag.value, columnLimits.runName);
 }
 
-export function validateExperimentTag(tag: Tag): void {
+/** `_validate_experiment_tag`; the value limit is MLflow 3.17's 20,000 on a database whose column holds it. */
+export function validateExperimentTag(tag: Tag, valueLimit: number = limits.experimentTagValue): void {
   validateName(tag.key, "key");
   checkLength("key", tag.key, limits.entityKey);
-  checkLength("value", tag.value, limits.experimentTagValue);
+  checkLength("value", tag.value, valueLimit);
 }
 
 /** Python's `str(float)`, as MLflow's messages print a metric value. */

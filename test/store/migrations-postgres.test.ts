@@ -93,7 +93,7 @@ describe.skipIf(!available)("fresh PostgreSQL database", () => {
     if (!headVersion) throw new Error("no fixture at the head revision");
     const fresh = await track(createTestDatabase());
     const result = await preparePostgresSchema(fresh, { migrate: false });
-    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION });
+    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION, limits: { experimentTagValue: 5000 } });
     const reference = await track(restorePostgresFixture(headVersion));
     expect(await snapshotOf(fresh)).toEqual(await snapshotOf(reference));
   });
@@ -176,7 +176,7 @@ describe.skipIf(!available)("refusals change nothing", () => {
     expect({ schema: await snapshotOf(db), counts: await rowCounts(sql) }).toEqual(before);
   }
 
-  testWithFixtures("an unknown future revision is refused, naming it and the supported ones", async () => {
+  testWithFixtures("an unknown revision on a schema that lacks what fml needs is refused, naming it and the supported ones", async () => {
     const db = await track(restorePostgresFixture(oldVersion));
     await connect(db)`UPDATE public.alembic_version SET version_num = 'ffffffffffff'`;
     await expectRefusal(db, true, [/ffffffffffff/, /c48cb773bb87/, new RegExp(HEAD_REVISION)]);

@@ -104,7 +104,7 @@ describe("fresh SQLite database", () => {
   test("holds alembic_version at head and the default workspace, and no experiment", async () => {
     const path = join(scratchDir(), "fresh.db");
     const result = await prepareFile(path, { migrate: false });
-    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION });
+    expect(result).toEqual({ plan: { kind: "fresh" }, revision: HEAD_REVISION, limits: { experimentTagValue: 5000 } });
     const db = await openSqlite(path);
     expect(revisionOf(db)).toBe(HEAD_REVISION);
     expect(db.all("SELECT name, description FROM workspaces")).toEqual([
@@ -187,13 +187,31 @@ describe("refusals change nothing", () => {
     expect(Buffer.compare(readFileSync(path), before)).toBe(0);
   }
 
-  testWithFixtures("an unknown future revision is refused, naming it and the supported ones", async () => {
+  testWithFixtures("an unknown revision whose schema lacks a column fml writes is refused, naming both", async () => {
+    const copy = copySqliteFixture(headVersion ?? oldVersion);
+    cleanups.push(copy.remove);
+    const db = await openSqlite(copy.path);
+    db.run("UPDATE alembic_version SET version_num = 'ffffffffffff'");
+    db.run("ALTER TABLE runs DROP COLUMN deleted_time");
+    db.close();
+    await expectRefusal(copy.path, false, true, [
+      /ffffffffffff/,
+      /column runs\.deleted_time is missing/,
+      /c48cb773bb87/,
+      new RegExp(HEAD_REVISION),
+    ]);
+  });
+
+  testWithFixtures("an unknown revision with everything fml needs is served and not written to", async () => {
     const copy = copySqliteFixture(headVersion ?? oldVersion);
     cleanups.push(copy.remove);
     const db = await openSqlite(copy.path);
     db.run("UPDATE alembic_version SET version_num = 'ffffffffffff'");
     db.close();
-    await expectRefusal(copy.path, false, true, [/ffffffffffff/, /c48cb773bb87/, new RegExp(HEAD_REVISION)]);
+    const before = readFileSync(copy.path);
+    const result = await prepareFile(copy.path, { migrate: true });
+    expect(result.compatibility).toEqual({ revision: "ffffffffffff", problems: [], limits: { experimentTagValue: 5000 } });
+    expect(Buffer.compare(readFileSync(copy.path), before)).toBe(0);
   });
 
   test("a database with other tables and no alembic_version is refused", async () => {
@@ -222,14 +240,18 @@ describe("refusals change nothing", () => {
     await expectRefusal(copy.path, true, true, [/read-only/]);
   });
 
-  testWithFixtures("a known newer revision is served as is", async () => {
+  testWithFixtures("a known newer revision is served as is, in compatibility mode", async () => {
     const copy = copySqliteFixture(headVersion ?? oldVersion);
     cleanups.push(copy.remove);
     const db = await openSqlite(copy.path);
     db.run("UPDATE alembic_version SET version_num = 'da6fb0208061'");
     const before = sqliteSnapshot(db);
     const result = await prepareFile(copy.path, { migrate: true });
-    expect(result).toEqual({ plan: { kind: "newer-known", revision: "da6fb0208061" }, revision: "da6fb0208061" });
+    expect(result).toMatchObject({
+      plan: { kind: "newer-known", revision: "da6fb0208061" },
+      revision: "da6fb0208061",
+      compatibility: { revision: "da6fb0208061", problems: [] },
+    });
     expect(sqliteSnapshot(db)).toEqual(before);
     expect(revisionOf(db)).toBe("da6fb0208061");
     db.close();

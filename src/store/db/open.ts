@@ -5,6 +5,7 @@
  */
 
 import { maskPassword, type DatabaseTarget } from "../../config.ts";
+import type { PreparedSchema } from "../schema/migrations.ts";
 import { prepareSchema } from "../schema/prepare.ts";
 import { existsSync } from "node:fs";
 import type { Database } from "./database.ts";
@@ -35,15 +36,24 @@ export interface OpenDatabaseOptions {
 }
 
 export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions): Promise<Database> {
+  return (await openPreparedDatabase(target, options)).db;
+}
+
+/** `openDatabase`, also telling what the schema work found ("prepare"; null for "inspect"). */
+export async function openPreparedDatabase(
+  target: DatabaseTarget,
+  options: OpenDatabaseOptions,
+): Promise<{ db: Database; schema: PreparedSchema | null }> {
   const db =
     target.kind === "sqlite"
       ? await openSqliteFile(target.path, options)
       : target.kind === "mysql"
         ? await openMysql(target.url, options)
         : await openPostgres(target.url, options);
+  let schema: PreparedSchema | null = null;
   try {
     if (options.schema === "prepare") {
-      await prepareSchema(db, {
+      schema = await prepareSchema(db, {
         migrate: options.migrate ?? false,
         log: options.log,
         databaseUri: maskPassword(target.uri),
@@ -56,7 +66,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
     throw error;
   }
   if (options.maintenance && "startMaintenance" in db && typeof db.startMaintenance === "function") db.startMaintenance();
-  return db;
+  return { db, schema };
 }
 
 async function openSqliteFile(path: string, options: OpenDatabaseOptions): Promise<SqliteDatabaseHandle> {

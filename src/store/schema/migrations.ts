@@ -6,6 +6,7 @@
  */
 
 import type { Dialect } from "../db/sql.ts";
+import type { Compatibility, SchemaLimits } from "./compatibility.ts";
 
 import sqliteHead from "../../../migrations/sqlite/head.sql" with { type: "text" };
 import postgresHead from "../../../migrations/postgresql/head.sql" with { type: "text" };
@@ -134,7 +135,10 @@ import m55 from "../../../migrations/mysql/55_7d34483879f0.sql" with { type: "te
 export const HEAD_REVISION = "7d34483879f0";
 /** MLflow 1.16 - 1.24 (incl. 1.21): the oldest revision fml upgrades from. */
 export const OLDEST_REVISION = "c48cb773bb87";
-/** Later MLflow revisions documented in the spec: a superset of head's schema, served as is. */
+/**
+ * Later MLflow revisions documented in the spec. Served like any revision fml does not replay: in
+ * compatibility mode, once the live schema has everything fml needs (compatibility.ts).
+ */
 export const NEWER_KNOWN_REVISIONS: readonly string[] = ["da6fb0208061"];
 
 export interface MigrationStep {
@@ -169,6 +173,10 @@ export interface PrepareSchemaOptions {
 export interface PreparedSchema {
   plan: SchemaPlan;
   revision: string;
+  /** What fml accepts on this database (wider on a newer MLflow schema served as it is). */
+  limits: SchemaLimits;
+  /** Present when the database is served in compatibility mode (a revision fml does not replay). */
+  compatibility?: Compatibility;
 }
 
 /** Steps that only concern MySQL/MSSQL are comments only elsewhere; drivers reject an empty script. */
@@ -269,9 +277,8 @@ export function describePlan(plan: SchemaPlan): string {
     case "upgrade":
       return `MLflow schema at ${plan.from}: ${plan.steps.length} migration steps to ${HEAD_REVISION}`;
     case "newer-known":
-      return `MLflow schema at ${plan.revision}, newer than ${HEAD_REVISION}: served as is`;
     case "unknown":
-      return `unknown alembic revision ${plan.revision}`;
+      return `MLflow schema at ${plan.revision}, not one fml replays: served as it is if its schema has what fml needs`;
     case "not-mlflow":
       return "tables but no MLflow alembic_version: not an MLflow database";
   }

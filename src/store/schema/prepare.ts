@@ -1,8 +1,9 @@
 /**
  * Brings a database to the MLflow schema fml serves: creates it on an empty database, replays
  * MLflow's alembic steps on an older one (each step in its own transaction, alembic_version updated
- * with it), and refuses anything it does not know, without changing it. The same code serves every
- * dialect; `Database.withSchemaLock` is what keeps several fml processes from doing it twice.
+ * with it), serves a newer one as it is when its live schema has what fml needs (compatibility
+ * mode), and refuses anything else without changing it. The same code serves every dialect;
+ * `Database.withSchemaLock` is what keeps several fml processes from doing it twice.
  */
 
 import type { Database, Reader } from "../db/database.ts";
@@ -14,14 +15,15 @@ import {
   type PrepareSchemaOptions,
   type PreparedSchema,
   type SchemaInspection,
+  type SchemaPlan,
   SUPPORTED_REVISIONS,
-  describePlan,
   hasStatements,
   headSchemaSql,
   planSchema,
 } from "./migrations.ts";
 import { mysqlSchemaFailure, runMysqlStep } from "./mysql-steps.ts";
-import { SchemaError, refusal, upgradeNeeded } from "./schema-errors.ts";
+import { HEAD_LIMITS, describeCompatibility, inspectCompatibility } from "./compatibility.ts";
+import { SchemaError, incompatible, refusal, upgradeNeeded } from "./schema-errors.ts";
 
 /** The user tables and the alembic revision, read without changing anything. */
 export async function inspectSchema(db: Reader): Promise<SchemaInspection> {
@@ -47,8 +49,22 @@ export async function inspectSchema(db: Reader): Promise<SchemaInspection> {
 export async function prepareSchema(db: Database, options: PrepareSchemaOptions): Promise<PreparedSchema> {
   // Cheap path first: a database at head needs no lock.
   const quick = planSchema(db.dialect, await inspectSchema(db));
-  if (quick.kind === "current") return { plan: quick, revision: HEAD_REVISION };
+  if (quick.kind === "current") return { plan: quick, revision: HEAD_REVISION, limits: HEAD_LIMITS };
+  // Compatibility mode only reads, so it needs no lock either.
+  if (quick.kind === "unknown" || quick.kind === "newer-known") return serveAsIs(db, quick, options);
   return db.withSchemaLock((session) => prepareLocked(session, options));
+}
+
+/** A revision fml does not replay: served as it is if its tables hold what fml needs, else refused. */
+async function serveAsIs(
+  db: Database,
+  plan: Extract<SchemaPlan, { kind: "unknown" | "newer-known" }>,
+  options: PrepareSchemaOptions,
+): Promise<PreparedSchema> {
+  const compatibility = await inspectCompatibility(db, plan.revision);
+  if (compatibility.problems.length > 0) throw incompatible(compatibility);
+  options.log?.(describeCompatibility(compatibility));
+  return { plan, revision: plan.revision, limits: compatibility.limits, compatibility };
 }
 
 async function prepareLocked(session: Database, options: PrepareSchemaOptions): Promise<PreparedSchema> {
@@ -56,11 +72,10 @@ async function prepareLocked(session: Database, options: PrepareSchemaOptions): 
   const plan = planSchema(session.dialect, await inspectSchema(session));
   switch (plan.kind) {
     case "current":
-      return { plan, revision: HEAD_REVISION };
+      return { plan, revision: HEAD_REVISION, limits: HEAD_LIMITS };
     case "newer-known":
-      log(describePlan(plan));
-      return { plan, revision: plan.revision };
     case "unknown":
+      return serveAsIs(session, plan, options);
     case "not-mlflow":
       throw refusal(plan);
     case "fresh":
@@ -70,11 +85,11 @@ async function prepareLocked(session: Database, options: PrepareSchemaOptions): 
         await tx.exec(headSchemaSql(tx.dialect));
       });
       log(`created the MLflow schema at ${HEAD_REVISION}`);
-      return { plan, revision: HEAD_REVISION };
+      return { plan, revision: HEAD_REVISION, limits: HEAD_LIMITS };
     case "upgrade":
       if (!options.migrate) throw upgradeNeeded(plan.from, options.databaseUri);
       await upgrade(session, plan.from, plan.steps, log);
-      return { plan, revision: HEAD_REVISION };
+      return { plan, revision: HEAD_REVISION, limits: HEAD_LIMITS };
   }
 }
 
