@@ -79,7 +79,7 @@ export async function databaseMb(backend: Backend, location: string): Promise<st
   const sql = openPg(location);
   const [row] = await sql.unsafe("SELECT pg_database_size(current_database())::float8 / 1e6 AS mb");
   await sql.end();
-  return `${Math.round(Number((row as { mb: number }).mb))} MB`;
+  return `${Math.round(Number((row as unknown as { mb: number }).mb))} MB`;
 }
 
 async function vacuumAnalyze(backend: Backend, location: string): Promise<void> {
