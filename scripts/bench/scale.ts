@@ -7,6 +7,8 @@
  *       [--runs 1000000] [--points 10000000] [--rows 100000000] [--http-share 1] [--repeat 7]
  *       [--binary dist/fml] [--keep-dir DIR]
  *
+ * `--keep-dir DIR` keeps the runs workload's SQLite database in DIR and reuses it next time.
+ *
  * runs:    `--runs` runs in one experiment (10 params, 10 latest metrics, 5 tags each); the first
  *          page of 100 in several filter and order shapes, and the second page of the first.
  * history: one run with `--points` steps of a metric and one with a tenth of them (memory must not
@@ -18,13 +20,13 @@
  * Seeded databases are deleted at the end (the PostgreSQL ones are dropped).
  */
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createPgDatabase, openPg, repoRoot, type Backend } from "./db.ts";
 import { api, createExperiment, createRun, download, fileMb, load1, runGc, timed } from "./scale-http.ts";
 import { ingestWorkload } from "./scale-ingest.ts";
-import { openSeeder, seedHistory, seedRuns } from "./scale-seed.ts";
+import { openSeeder, seedHistory, seedRuns, withoutIndexes } from "./scale-seed.ts";
 import { procMb, resetPeak, startServer } from "./server.ts";
 
 const args = process.argv.slice(2);
@@ -40,6 +42,7 @@ const points = Number(option("--points", "10000000"));
 const rows = Number(option("--rows", "100000000"));
 const httpShare = Number(option("--http-share", "1"));
 const repeat = Number(option("--repeat", "7"));
+const keepDir = option("--keep-dir", "") && resolve(option("--keep-dir", ""));
 
 /** One line of the report. */
 export type Row = [backend: string, workload: string, first: string, p50: string, detail: string, rss: string, load: string];
@@ -99,21 +102,37 @@ const searches: [string, { filter?: string; order_by?: string[] }][] = [
   ["metrics.m2 < 0.01, order start_time DESC", { filter: "metrics.m2 < 0.01", order_by: ["attributes.start_time DESC"] }],
 ];
 
+async function seedRunsDatabase(backend: Backend, db: Fresh, experimentId: number): Promise<void> {
+  const seeder = openSeeder(backend, db.location, true);
+  const started = performance.now();
+  await withoutIndexes(seeder, ["runs", "params", "tags", "latest_metrics"], () =>
+    seedRuns(seeder, experimentId, runCount, { params: 10, metrics: 10, tags: 5 }, (done) => {
+      if (done % 100000 === 0) console.error(`  seeded ${done} runs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    }),
+  );
+  await seeder.close();
+  await vacuumAnalyze(backend, db.location);
+  const seedSeconds = (performance.now() - started) / 1000;
+  emit([backend, `runs: seeded ${runCount} runs`, "", "", `${seedSeconds.toFixed(0)} s, ${await databaseMb(backend, db.location)}`, "", String(load1())]);
+}
+
+/** A SQLite database of the runs workload kept in `--keep-dir` and reused by later runs. */
+function keptRunsDatabase(): Fresh | undefined {
+  if (!keepDir) return undefined;
+  mkdirSync(keepDir, { recursive: true });
+  const location = join(keepDir, `runs-${runCount}.db`);
+  return { dir: keepDir, location, uri: `sqlite:///${location}`, drop: async () => {} };
+}
+
 async function runsWorkload(backend: Backend, binary: string): Promise<void> {
-  const db = await freshDatabase(backend, "runs");
+  const kept = backend === "sqlite" ? keptRunsDatabase() : undefined;
+  const reuse = kept !== undefined && existsSync(kept.location);
+  const db = kept ?? (await freshDatabase(backend, "runs"));
   try {
     let server = await startServer(binary, db.uri, db.dir);
-    const experimentId = await createExperiment(server.url, "scale-runs");
+    const experimentId = reuse ? "1" : await createExperiment(server.url, "scale-runs");
     await server.stop();
-    const seeder = openSeeder(backend, db.location, true);
-    const started = performance.now();
-    await seedRuns(seeder, Number(experimentId), runCount, { params: 10, metrics: 10, tags: 5 }, (done) => {
-      if (done % 100000 === 0) console.error(`  seeded ${done} runs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    });
-    await seeder.close();
-    await vacuumAnalyze(backend, db.location);
-    const seedSeconds = (performance.now() - started) / 1000;
-    emit([backend, `runs: seeded ${runCount} runs`, "", "", `${seedSeconds.toFixed(0)} s, ${await databaseMb(backend, db.location)}`, "", String(load1())]);
+    if (!reuse) await seedRunsDatabase(backend, db, Number(experimentId));
     server = await startServer(binary, db.uri, db.dir);
     try {
       resetPeak(server.pid);
