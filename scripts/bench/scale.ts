@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createPgDatabase, openPg, repoRoot, type Backend } from "./db.ts";
-import { api, createExperiment, createRun, download, fileMb, load1, runGc, timed } from "./scale-http.ts";
+import { api, createExperiment, createRun, download, fileMb, load1, runGc, timed, whileSampling } from "./scale-http.ts";
 import { ingestWorkload } from "./scale-ingest.ts";
 import { openSeeder, seedHistory, seedRuns, withoutIndexes } from "./scale-seed.ts";
 import { procMb, resetPeak, startServer } from "./server.ts";
@@ -196,8 +196,13 @@ async function historyWorkload(backend: Backend, binary: string): Promise<void> 
         await api(server.url, "POST", "runs/delete", { run_id: runId });
         resetPeak(server.pid);
         const before = await databaseMb(backend, db.location);
-        const gc = await runGc(binary, db.uri, db.dir, ["--run-ids", runId]);
-        emit([backend, `fml gc of a run with ${sizes[i]} points (server running)`, ms(gc.seconds * 1000), "", `${before} → ${await databaseMb(backend, db.location)}`, `gc ${gc.peakRssMb}, server ${procMb(server.pid, "VmHWM")}`, String(load1())]);
+        const { result: gc, max: walMax } = await whileSampling(
+          () => (backend === "sqlite" ? fileMb(`${db.location}-wal`) : 0),
+          100,
+          () => runGc(binary, db.uri, db.dir, ["--run-ids", runId]),
+        );
+        const wal = backend === "sqlite" ? `, WAL max ${walMax} MB` : "";
+        emit([backend, `fml gc of a run with ${sizes[i]} points (server running)`, ms(gc.seconds * 1000), "", `${before} → ${await databaseMb(backend, db.location)}${wal}`, `gc ${gc.peakRssMb}, server ${procMb(server.pid, "VmHWM")}`, String(load1())]);
       }
     } finally {
       await server.stop();
