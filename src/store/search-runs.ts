@@ -6,7 +6,9 @@
 
 import type { Row } from "./db/database.ts";
 import {
+  countParamMatchesUpTo,
   countRunsUpTo,
+  paramEqualities,
   searchRunsSql,
   searchRunsWalks,
   type ParamValueWalk,
@@ -14,6 +16,7 @@ import {
   type ValueBound,
 } from "./search-runs-sql.ts";
 import type { Dialect, Sql } from "./db/sql.ts";
+import type { RunClause } from "../search/ast.ts";
 import { integer, text } from "./rows.ts";
 
 /**
@@ -29,6 +32,13 @@ export const WALK_FROM_RUNS = 2000;
  */
 export const TIE_FROM_ENTRIES = 2000;
 
+/**
+ * A `params.k = 'v'` value held by this many runs or more is tested run by run in a large
+ * experiment: a page of 100 then probes about 100 × runs ÷ matches runs, fewer than the matches
+ * themselves once they pass about √(100 × runs) (10,000 at 1,000,000 runs).
+ */
+export const COMMON_PARAM_VALUE = 5000;
+
 interface Queryable {
   readonly dialect: Dialect;
   all(query: Sql): Promise<Row[]>;
@@ -37,12 +47,15 @@ interface Queryable {
 export interface SearchRunIdsOptions {
   walkFromRuns?: number;
   tieFromEntries?: number;
+  commonParamValue?: number;
 }
 
-export async function searchRunIds(db: Queryable, q: RunSearchQuery, options: SearchRunIdsOptions = {}): Promise<string[]> {
-  const walks = searchRunsWalks(q, db.dialect);
+export async function searchRunIds(db: Queryable, query: RunSearchQuery, options: SearchRunIdsOptions = {}): Promise<string[]> {
   const walkFromRuns = options.walkFromRuns ?? WALK_FROM_RUNS;
-  if (walks && (await runCountUpTo(db, q, walkFromRuns)) >= walkFromRuns) {
+  if ((await runCountUpTo(db, query, walkFromRuns)) < walkFromRuns) return runIds(await db.all(searchRunsSql(query, db.dialect)));
+  const q = { ...query, commonParamValues: await commonParamValues(db, query, options.commonParamValue ?? COMMON_PARAM_VALUE) };
+  const walks = searchRunsWalks(q, db.dialect);
+  if (walks) {
     const window = q.offset + q.limit;
     const ids: string[] = [];
     for (const walk of walks) {
@@ -79,6 +92,16 @@ async function walkParamValues(db: Queryable, walk: ParamValueWalk, limit: numbe
     }
   }
   return ids;
+}
+
+/** The filter's `params.k = 'v'` clauses that at least `cap` runs match. */
+async function commonParamValues(db: Queryable, q: RunSearchQuery, cap: number): Promise<Set<RunClause>> {
+  const common = new Set<RunClause>();
+  for (const clause of paramEqualities(q.filter)) {
+    const [row] = await db.all(countParamMatchesUpTo(clause, db.dialect, cap));
+    if (integer(row ?? {}, "params", "n") >= cap) common.add(clause);
+  }
+  return common;
 }
 
 async function valueAt(db: Queryable, walk: ParamValueWalk, from: ValueBound | undefined, skip: number): Promise<string | undefined> {
