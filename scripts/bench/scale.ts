@@ -100,6 +100,8 @@ const searches: [string, { filter?: string; order_by?: string[] }][] = [
   ["params.p0 = 'v3'", { filter: "params.p0 = 'v3'" }],
   ["params.p0 = 'v3', order metrics.m1 DESC", { filter: "params.p0 = 'v3'", order_by: ["metrics.m1 DESC"] }],
   ["metrics.m2 < 0.01, order start_time DESC", { filter: "metrics.m2 < 0.01", order_by: ["attributes.start_time DESC"] }],
+  ["metrics.m2 < 0.0001 (about 100 runs)", { filter: "metrics.m2 < 0.0001" }],
+  ["metrics.m2 < 0.0001, order params.lr", { filter: "metrics.m2 < 0.0001", order_by: ["params.lr ASC"] }],
 ];
 
 async function seedRunsDatabase(backend: Backend, db: Fresh, experimentId: number): Promise<void> {

@@ -8,7 +8,7 @@ import { render, sql, type Sql } from "../../src/store/db/sql.ts";
 import { DenseStepRanges } from "../../src/store/dense-steps.ts";
 import { getMetricHistory, getMetricHistoryBulkInterval } from "../../src/store/metric-history.ts";
 import { parseRunFilter, parseRunOrderBy } from "../../src/search/runs.ts";
-import { paramEqualities, searchRunsSql, searchRunsWalks, type RunSearchQuery } from "../../src/store/search-runs-sql.ts";
+import { metricRanges, paramEqualities, searchRunsSql, searchRunsWalks, type RunSearchQuery } from "../../src/store/search-runs-sql.ts";
 import { insertExperiment, insertRuns, openSqliteSearchDb, runRow, type SearchDb } from "./fixture.ts";
 
 const RUNS = 300;
@@ -115,6 +115,13 @@ for (const statistics of ["none", "fresh"] as const) {
       const text = await plan(db, walk.walk(1000));
       expect(text.split("\n")[0]).toContain("fml_latest_metrics_key_value");
       expect(text).not.toContain("LIST SUBQUERY");
+    });
+
+    test("a metric range few runs match is read from the metric's value index, not tested on every run", async () => {
+      const q = query("metrics.m1 > 0.99");
+      const text = await plan(db, searchRunsSql({ ...q, rareMetricRanges: new Set(metricRanges(q.filter)) }, "sqlite"));
+      expect(text).toContain("fml_latest_metrics_key_value (key=? AND is_nan=? AND value>?)");
+      expect(text).not.toContain("CORRELATED");
     });
 
     test("metric history and bulk-interval read the (run_uuid, key, step) index", async () => {

@@ -212,6 +212,9 @@ function suite(open: () => Promise<SearchDb>): void {
   // commonParamValue 1: every params.k = 'v' that any run matches is tested run by run.
   cases("and orders, params.k = 'v' tested run by run", randomOrderBy, { walkFromRuns: 0, commonParamValue: 1 });
   cases("ordered by one key, walked, params.k = 'v' tested run by run", oneKey, { walkFromRuns: 0, commonParamValue: 1 });
+  // rareMetricRange 1e9: every metric comparison (but !=) of a top-level conjunct is read as a set.
+  cases("and orders, metric comparisons read as sets", randomOrderBy, { walkFromRuns: 0, rareMetricRange: 1e9 });
+  cases("ordered by one key, metric comparisons read as sets", oneKey, { walkFromRuns: 0, rareMetricRange: 1e9, commonParamValue: 1 });
 }
 
 describe("random run searches on SQLite", () => suite(openSqliteSearchDb));
