@@ -183,8 +183,33 @@ async function runAll(tx: Database, statements: Sql[]): Promise<void> {
   for (const statement of statements) await tx.run(statement);
 }
 
-/** Removes one run and everything that hangs off it, in one transaction. */
-export async function hardDeleteRun(db: Database, runId: string): Promise<void> {
+/**
+ * Metric rows removed per transaction. A run can hold tens of millions of points; in one
+ * transaction they would all go through SQLite's WAL at once (gigabytes of disk until the next
+ * checkpoint) and hold PostgreSQL's row locks and WAL for minutes.
+ */
+export const METRIC_DELETE_CHUNK = 50_000;
+
+/** Up to `limit` of the run's metric rows, by row address (rowid, ctid) found through its index. */
+function deleteMetricChunk(db: Database, runId: string, limit: number): Sql {
+  if (db.dialect === "sqlite") {
+    return sql`DELETE FROM metrics WHERE rowid IN (SELECT rowid FROM metrics WHERE run_uuid = ${runId} LIMIT ${limit})`;
+  }
+  // = ANY(ARRAY(…)) is a TID scan; ctid IN (subquery) may be planned as a scan of the table.
+  return sql`DELETE FROM metrics WHERE ctid = ANY(ARRAY(SELECT ctid FROM metrics WHERE run_uuid = ${runId} LIMIT ${limit}))`;
+}
+
+/**
+ * Removes one run and everything that hangs off it. Its metric history goes first, in chunks of
+ * their own transactions (on SQLite the WAL is checkpointed after each, so it is reused instead
+ * of growing with the run); the rest, the run last, in one transaction. gc removes only deleted
+ * runs, so an interrupted gc leaves a deleted run with part of its history, and the next one
+ * finishes it.
+ */
+export async function hardDeleteRun(db: Database, runId: string, chunk = METRIC_DELETE_CHUNK): Promise<void> {
+  while ((await db.run(deleteMetricChunk(db, runId, chunk))) > 0) {
+    if (db.dialect === "sqlite") await db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+  }
   await db.transaction((tx) =>
     runAll(tx, [
       sql`DELETE FROM metrics WHERE run_uuid = ${runId}`,

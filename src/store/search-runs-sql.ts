@@ -19,7 +19,19 @@ import type { ViewType } from "./types.ts";
 
 export type { ViewType } from "./types.ts";
 
-export interface RunSearchQuery {
+/**
+ * How some clauses are compiled, chosen by counting their matches in the indexes (search-runs.ts):
+ * either a test per run, which lets a walk in order stop after the page, or the set of matching
+ * runs read from the clause's index, which costs as many rows as match.
+ */
+export interface ClauseForms {
+  /** `params.k = 'v'` values many runs share: tested per run instead of read as a set. */
+  commonParamValues?: ReadonlySet<RunClause>;
+  /** Metric comparisons few runs match: read as a set instead of tested on every walked run. */
+  rareMetricRanges?: ReadonlySet<RunClause>;
+}
+
+export interface RunSearchQuery extends ClauseForms {
   experimentIds: string[];
   viewType: ViewType;
   filter: RunFilter;
@@ -56,10 +68,16 @@ function probed(column: string, dialect: Dialect): Sql {
   return raw(dialect === "sqlite" ? `+${column}` : column);
 }
 
-function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
+function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql, forms: ClauseForms): Sql {
   switch (c.entity) {
     case "metric": {
       const p = c.predicate;
+      if (p.comparator !== "!=" && forms.rareMetricRanges?.has(c)) {
+        // Few runs match: their ids come from fml_latest_metrics_key_value's value range, where
+        // a walk of the runs in order would test every run of the experiment for a page it may
+        // never fill (1,000,000 runs, `metrics.m2 < 0.0001`: 1.1-1.5 s).
+        return sql`${runId} IN (SELECT m.run_uuid FROM latest_metrics m WHERE m."key" = ${c.key} AND m.is_nan = FALSE AND ${compareNumber(sql`m.value`, p, dialect)})`;
+      }
       const value = probed("m.value", dialect);
       const isNan = probed("m.is_nan", dialect);
       const test =
@@ -76,10 +94,13 @@ function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
         const present = sql`SELECT 1 FROM ${table} k WHERE k.run_uuid = ${runId} AND k."key" = ${c.key} AND ${probed("k.value", dialect)} IS NOT NULL`;
         return p.comparator === "IS NULL" ? sql`NOT EXISTS (${present})` : sql`EXISTS (${present})`;
       }
-      if (c.entity === "param" && p.comparator === "=") {
+      if (c.entity === "param" && p.comparator === "=" && !forms.commonParamValues?.has(c)) {
         // params.k = 'v': the matching runs come straight from fml_params_key_value (the same
         // runs an EXISTS per run finds, since a run without the key never matches). Equality is
-        // the same under COLLATE "C", the collation of that index on PostgreSQL.
+        // the same under COLLATE "C", the collation of that index on PostgreSQL. A value shared
+        // by many runs is tested per run instead: collecting 100,000 matching runs, each looked
+        // up and sorted, took 450-700 ms for a page of 100 at 1,000,000 runs; walking the runs in
+        // order and probing each one's param, 2 ms.
         const test = compareString(textOrder(sql`k.value`, dialect), p, dialect);
         return sql`${runId} IN (SELECT k.run_uuid FROM params k WHERE k."key" = ${c.key} AND ${test})`;
       }
@@ -118,15 +139,52 @@ function runClauseSql(c: RunClause, dialect: Dialect, runId: Sql): Sql {
  * an ordered walk passes its driving table's run_uuid, so SQLite checks those tests before it
  * looks the run up.
  */
-export function runFilterSql(f: RunFilter, dialect: Dialect, runId: Sql = raw("r.run_uuid")): Sql {
+export function runFilterSql(
+  f: RunFilter,
+  dialect: Dialect,
+  runId: Sql = raw("r.run_uuid"),
+  forms: ClauseForms = {},
+): Sql {
   switch (f.type) {
     case "clause":
-      return runClauseSql(f.clause, dialect, runId);
+      return runClauseSql(f.clause, dialect, runId, forms);
     case "and":
-      return and(f.operands.map((o) => runFilterSql(o, dialect, runId)));
+      return and(f.operands.map((o) => runFilterSql(o, dialect, runId, forms)));
     case "or":
-      return or(f.operands.map((o) => runFilterSql(o, dialect, runId)));
+      return or(f.operands.map((o) => runFilterSql(o, dialect, runId, forms)));
   }
+}
+
+/** The filter's `params.k = 'v'` clauses. */
+export function paramEqualities(f: RunFilter): RunClause[] {
+  if (f.type !== "clause") return f.operands.flatMap(paramEqualities);
+  const c = f.clause;
+  return c.entity === "param" && c.predicate.kind === "string" && c.predicate.comparator === "=" ? [c] : [];
+}
+
+/**
+ * The metric comparisons (other than `!=`, which NaN values also match) every matching run must
+ * pass: the filter's top-level conjuncts, so the runs of any one bound the result.
+ */
+export function metricRanges(f: RunFilter): RunClause[] {
+  if (f.type === "or") return [];
+  if (f.type === "and") return f.operands.flatMap(metricRanges);
+  const c = f.clause;
+  return c.entity === "metric" && c.predicate.comparator !== "!=" ? [c] : [];
+}
+
+/** How many runs (of any experiment) match a metric comparison, counted up to `cap`. */
+export function countMetricMatchesUpTo(c: RunClause, dialect: Dialect, cap: number): Sql {
+  if (c.entity !== "metric") throw new Error("not a metric comparison");
+  const test = compareNumber(sql`m.value`, c.predicate, dialect);
+  return sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM latest_metrics m WHERE m."key" = ${c.key} AND m.is_nan = FALSE AND ${test} LIMIT ${cap}) capped`;
+}
+
+/** How many runs (of any experiment) match a `params.k = 'v'` clause, counted up to `cap`. */
+export function countParamMatchesUpTo(c: RunClause, dialect: Dialect, cap: number): Sql {
+  if (c.entity !== "param" || c.predicate.kind !== "string") throw new Error("not a param comparison");
+  const test = compareString(textOrder(sql`k.value`, dialect), c.predicate, dialect);
+  return sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM params k WHERE k."key" = ${c.key} AND ${test} LIMIT ${cap}) capped`;
 }
 
 interface Ordering {
@@ -177,7 +235,7 @@ export function searchRunsSql(q: RunSearchQuery, dialect: Dialect): Sql {
   const experimentIds = experimentIdValues(q.experimentIds);
   if (experimentIds.length === 0) return sql`SELECT r.run_uuid FROM runs r WHERE 1 = 0`;
   const { joins, terms } = runOrdering(q.orderBy, dialect);
-  return sql`SELECT r.run_uuid FROM runs r${joins.length ? sql` ${join(joins, " ")}` : sql``} WHERE ${runScope(q, experimentIds)} AND ${runFilterSql(q.filter, dialect)} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
+  return sql`SELECT r.run_uuid FROM runs r${joins.length ? sql` ${join(joins, " ")}` : sql``} WHERE ${runScope(q, experimentIds)} AND ${runFilterSql(q.filter, dialect, raw("r.run_uuid"), q)} ORDER BY ${join(terms, ", ")} ${page(q.limit, q.offset)}`;
 }
 
 function runScope(q: RunSearchQuery, experimentIds: readonly number[]): Sql {
@@ -229,9 +287,9 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
   // CROSS JOIN keeps the index walk as the outer loop (SQLite's way of fixing the join order).
   // The filter's per-key tests run on o0.run_uuid, before the run itself is looked up; SQLite's
   // unary + keeps a `params.k = 'v'` set from driving o0 instead of the walk.
-  const walkFilter = runFilterSql(q.filter, dialect, raw(dialect === "sqlite" ? "+o0.run_uuid" : "o0.run_uuid"));
+  const walkFilter = runFilterSql(q.filter, dialect, raw(dialect === "sqlite" ? "+o0.run_uuid" : "o0.run_uuid"), q);
   const crossJoin = raw(dialect === "sqlite" ? "CROSS JOIN" : "JOIN");
-  const runFilter = runFilterSql(q.filter, dialect);
+  const runFilter = runFilterSql(q.filter, dialect, raw("r.run_uuid"), q);
   const sqlWalk = (walk: RunWalk): OrderedWalk => ({ kind: "sql", walk });
   // The last group: runs without a value for the key, newest first.
   const lacking = (table: "params" | "latest_metrics"): OrderedWalk =>
@@ -275,5 +333,6 @@ export function searchRunsWalks(q: RunSearchQuery, dialect: Dialect): OrderedWal
 /** How many runs the searched experiments hold, counted up to `cap`. */
 export function countRunsUpTo(q: RunSearchQuery, cap: number): Sql {
   const experimentIds = experimentIdValues(q.experimentIds);
+  if (experimentIds.length === 0) return sql`SELECT 0 AS n`;
   return sql`SELECT COUNT(*) AS n FROM (SELECT 1 FROM runs r WHERE ${runScope(q, experimentIds)} LIMIT ${cap}) capped`;
 }

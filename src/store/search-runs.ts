@@ -1,12 +1,18 @@
 /**
  * One page of run ids for search-runs, in MLflow's order. Small experiments are sorted by the
  * general query; large ones ordered by a single metric or param are walked in index order, which
- * reads about a page of rows instead of every run of the experiment.
+ * reads about a page of rows instead of every run of the experiment. In large experiments the
+ * form of some filter clauses follows how many runs match them (see ClauseForms).
  */
 
 import type { Row } from "./db/database.ts";
 import {
+  countMetricMatchesUpTo,
+  countParamMatchesUpTo,
   countRunsUpTo,
+  metricRanges,
+  paramEqualities,
+  type ClauseForms,
   searchRunsSql,
   searchRunsWalks,
   type ParamValueWalk,
@@ -14,6 +20,7 @@ import {
   type ValueBound,
 } from "./search-runs-sql.ts";
 import type { Dialect, Sql } from "./db/sql.ts";
+import type { RunClause } from "../search/ast.ts";
 import { integer, text } from "./rows.ts";
 
 /**
@@ -29,6 +36,19 @@ export const WALK_FROM_RUNS = 2000;
  */
 export const TIE_FROM_ENTRIES = 2000;
 
+/**
+ * A `params.k = 'v'` value held by this many runs or more is tested run by run in a large
+ * experiment: a page of 100 then probes about 100 × runs ÷ matches runs, fewer than the matches
+ * themselves once they pass about √(100 × runs) (10,000 at 1,000,000 runs).
+ */
+export const COMMON_PARAM_VALUE = 5000;
+
+/**
+ * A metric comparison matched by fewer runs than this is read as the set of those runs in a
+ * large experiment, by the same measure: a walk would test about 100 × runs ÷ matches runs.
+ */
+export const RARE_METRIC_RANGE = 5000;
+
 interface Queryable {
   readonly dialect: Dialect;
   all(query: Sql): Promise<Row[]>;
@@ -37,12 +57,18 @@ interface Queryable {
 export interface SearchRunIdsOptions {
   walkFromRuns?: number;
   tieFromEntries?: number;
+  commonParamValue?: number;
+  rareMetricRange?: number;
 }
 
-export async function searchRunIds(db: Queryable, q: RunSearchQuery, options: SearchRunIdsOptions = {}): Promise<string[]> {
-  const walks = searchRunsWalks(q, db.dialect);
+export async function searchRunIds(db: Queryable, query: RunSearchQuery, options: SearchRunIdsOptions = {}): Promise<string[]> {
   const walkFromRuns = options.walkFromRuns ?? WALK_FROM_RUNS;
-  if (walks && (await runCountUpTo(db, q, walkFromRuns)) >= walkFromRuns) {
+  if ((await runCountUpTo(db, query, walkFromRuns)) < walkFromRuns) return runIds(await db.all(searchRunsSql(query, db.dialect)));
+  const forms = await clauseForms(db, query, options);
+  const q = { ...query, ...forms };
+  // A rare metric range bounds the result to its few runs: sorting them beats any walk.
+  const walks = forms.rareMetricRanges.size > 0 ? undefined : searchRunsWalks(q, db.dialect);
+  if (walks) {
     const window = q.offset + q.limit;
     const ids: string[] = [];
     for (const walk of walks) {
@@ -79,6 +105,22 @@ async function walkParamValues(db: Queryable, walk: ParamValueWalk, limit: numbe
     }
   }
   return ids;
+}
+
+/** Param equalities at least `commonParamValue` runs match; metric comparisons fewer than `rareMetricRange` do. */
+async function clauseForms(db: Queryable, q: RunSearchQuery, options: SearchRunIdsOptions): Promise<Required<ClauseForms>> {
+  const count = async (query: Sql): Promise<number> => integer((await db.all(query))[0] ?? {}, "runs", "n");
+  const commonFrom = options.commonParamValue ?? COMMON_PARAM_VALUE;
+  const rareBelow = options.rareMetricRange ?? RARE_METRIC_RANGE;
+  const commonParamValues = new Set<RunClause>();
+  for (const clause of paramEqualities(q.filter)) {
+    if ((await count(countParamMatchesUpTo(clause, db.dialect, commonFrom))) >= commonFrom) commonParamValues.add(clause);
+  }
+  const rareMetricRanges = new Set<RunClause>();
+  for (const clause of metricRanges(q.filter)) {
+    if ((await count(countMetricMatchesUpTo(clause, db.dialect, rareBelow))) < rareBelow) rareMetricRanges.add(clause);
+  }
+  return { commonParamValues, rareMetricRanges };
 }
 
 async function valueAt(db: Queryable, walk: ParamValueWalk, from: ValueBound | undefined, skip: number): Promise<string | undefined> {

@@ -8,7 +8,7 @@ import { render, sql, type Sql } from "../../src/store/db/sql.ts";
 import { DenseStepRanges } from "../../src/store/dense-steps.ts";
 import { getMetricHistory, getMetricHistoryBulkInterval } from "../../src/store/metric-history.ts";
 import { parseRunFilter, parseRunOrderBy } from "../../src/search/runs.ts";
-import { searchRunsSql, searchRunsWalks, type RunSearchQuery } from "../../src/store/search-runs-sql.ts";
+import { metricRanges, paramEqualities, searchRunsSql, searchRunsWalks, type RunSearchQuery } from "../../src/store/search-runs-sql.ts";
 import { insertExperiment, insertRuns, openSqliteSearchDb, runRow, type SearchDb } from "./fixture.ts";
 
 const RUNS = 300;
@@ -95,6 +95,33 @@ for (const statistics of ["none", "fresh"] as const) {
       if (walk?.kind !== "sql") throw new Error("expected an SQL walk");
       const text = await plan(db, walk.walk(1000));
       expect(text.split("\n")[0]).toContain("fml_latest_metrics_key_value");
+    });
+
+    test("a param value many runs share is probed run by run in start_time order, never collected and sorted", async () => {
+      const q = query("params.p0 = 'v3'");
+      const common = { ...q, commonParamValues: new Set(paramEqualities(q.filter)) };
+      const text = await plan(db, searchRunsSql(common, "sqlite"));
+      expect(text.split("\n")[0]).toContain("fml_runs_experiment_stage_start");
+      expect(text).not.toContain("LIST SUBQUERY");
+      expect(text).not.toContain("TEMP B-TREE");
+      // A rare value is still read as the set of its runs.
+      expect(await plan(db, searchRunsSql(q, "sqlite"))).toContain("fml_params_key_value (key=? AND value=?)");
+    });
+
+    test("a common param value with a metric order is probed per run during the metric's walk", async () => {
+      const q = query("params.p0 = 'v3'", ["metrics.m1 DESC"]);
+      const walk = searchRunsWalks({ ...q, commonParamValues: new Set(paramEqualities(q.filter)) }, "sqlite")?.[0];
+      if (walk?.kind !== "sql") throw new Error("expected an SQL walk");
+      const text = await plan(db, walk.walk(1000));
+      expect(text.split("\n")[0]).toContain("fml_latest_metrics_key_value");
+      expect(text).not.toContain("LIST SUBQUERY");
+    });
+
+    test("a metric range few runs match is read from the metric's value index, not tested on every run", async () => {
+      const q = query("metrics.m1 > 0.99");
+      const text = await plan(db, searchRunsSql({ ...q, rareMetricRanges: new Set(metricRanges(q.filter)) }, "sqlite"));
+      expect(text).toContain("fml_latest_metrics_key_value (key=? AND is_nan=? AND value>?)");
+      expect(text).not.toContain("CORRELATED");
     });
 
     test("metric history and bulk-interval read the (run_uuid, key, step) index", async () => {

@@ -168,7 +168,8 @@ function suite(open: () => Promise<SearchDb>, count = CASES): void {
     await db?.close();
   });
 
-  // walkFromRuns 0 makes every single-key order take its index walks, whatever the data's size;
+  // walkFromRuns 0 makes every search take the large-experiment path (single-key orders walk
+  // their index), whatever the data's size;
   // a small tieFromEntries makes param orders read ties in start_time order.
   const cases = (name: string, orders: (r: Random) => string[], options: SearchRunIdsOptions = {}) =>
   test(`${count} random filters ${name} match the in-memory evaluation (seed ${SEED})`, async () => {
@@ -210,6 +211,12 @@ function suite(open: () => Promise<SearchDb>, count = CASES): void {
   cases("ordered by one key, walked in index order", oneKey, { walkFromRuns: 0 });
   cases("ordered by one key, walked with every shared value a tie", oneKey, { walkFromRuns: 0, tieFromEntries: 1 });
   cases("ordered by one key, walked in steps of 3 index entries", oneKey, { walkFromRuns: 0, tieFromEntries: 3 });
+  // commonParamValue 1: every params.k = 'v' that any run matches is tested run by run.
+  cases("and orders, params.k = 'v' tested run by run", randomOrderBy, { walkFromRuns: 0, commonParamValue: 1 });
+  cases("ordered by one key, walked, params.k = 'v' tested run by run", oneKey, { walkFromRuns: 0, commonParamValue: 1 });
+  // rareMetricRange 1e9: every metric comparison (but !=) of a top-level conjunct is read as a set.
+  cases("and orders, metric comparisons read as sets", randomOrderBy, { walkFromRuns: 0, rareMetricRange: 1e9 });
+  cases("ordered by one key, metric comparisons read as sets", oneKey, { walkFromRuns: 0, rareMetricRange: 1e9, commonParamValue: 1 });
 }
 
 describe("random run searches on SQLite", () => suite(openSqliteSearchDb));

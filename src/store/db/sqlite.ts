@@ -1,7 +1,8 @@
 /**
  * The embedded SQLite database. One writer connection behind a queue (SQLite allows a single
- * writer, so fml never asks for a second and never sees "database is locked" from itself) and one
- * reader connection, which in WAL mode reads the last committed state while a write is running.
+ * writer, so fml never asks for a second and never sees "database is locked" from itself), one
+ * reader connection, which in WAL mode reads the last committed state while a write is running,
+ * and one with a small page cache for streaming long results.
  */
 
 import { statSync } from "node:fs";
@@ -79,6 +80,13 @@ const ANALYSIS_LIMIT = 1000;
  */
 export const DEFAULT_READ_CACHE_MB = 64;
 
+/**
+ * Page cache of the connection that streams long results (a whole metric history), in MB. A scan
+ * of millions of rows reads each page once, so a large cache would only hold memory: streaming 2M
+ * points through the 64 MB read cache peaked at 260 MB RSS, through this one at 108 MB.
+ */
+const STREAM_CACHE_MB = 2;
+
 export interface SqliteOpenOptions {
   /** Page cache of the read connection, in MB (default DEFAULT_READ_CACHE_MB). */
   readCacheMb?: number;
@@ -90,6 +98,7 @@ export class SqliteDatabaseHandle implements Database {
   readonly dialect = "sqlite" as const;
   private readonly writer: SqliteConnection;
   private readonly reader: SqliteConnection;
+  private readonly streamer: SqliteConnection;
   private queue: Promise<unknown> = Promise.resolve();
   private snapshots: Promise<unknown> = Promise.resolve();
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -100,17 +109,19 @@ export class SqliteDatabaseHandle implements Database {
     private readonly writerDb: SqliteDatabase,
     private readonly readerDb: SqliteDatabase | null,
     private readonly checkpointDb: SqliteDatabase | null,
+    private readonly streamDb: SqliteDatabase | null,
     private readonly path: string,
   ) {
     this.writer = new SqliteConnection(writerDb);
     this.reader = readerDb ? new SqliteConnection(readerDb) : this.writer;
+    this.streamer = streamDb ? new SqliteConnection(streamDb) : this.reader;
   }
 
   static async open(path: string, options: SqliteOpenOptions = {}): Promise<SqliteDatabaseHandle> {
     if (options.readonly) {
       const only = await openSqlite(path, { readonly: true });
       for (const pragma of connectionPragmas) only.exec(pragma);
-      return new SqliteDatabaseHandle(only, null, null, path);
+      return new SqliteDatabaseHandle(only, null, null, null, path);
     }
     const writer = await openSqlite(path);
     const inMemory = path === ":memory:" || path === "";
@@ -118,6 +129,7 @@ export class SqliteDatabaseHandle implements Database {
     for (const pragma of connectionPragmas) writer.exec(pragma);
     let reader: SqliteDatabase | null = null;
     let checkpointer: SqliteDatabase | null = null;
+    let streamer: SqliteDatabase | null = null;
     if (!inMemory) {
       reader = await openSqlite(path);
       for (const pragma of connectionPragmas) reader.exec(pragma);
@@ -126,8 +138,11 @@ export class SqliteDatabaseHandle implements Database {
       checkpointer = await openSqlite(path);
       checkpointer.exec("PRAGMA busy_timeout = 0");
       checkpointer.exec(`PRAGMA analysis_limit = ${ANALYSIS_LIMIT}`);
+      streamer = await openSqlite(path);
+      for (const pragma of connectionPragmas) streamer.exec(pragma);
+      streamer.exec(`PRAGMA cache_size = ${-1024 * STREAM_CACHE_MB}`);
     }
-    return new SqliteDatabaseHandle(writer, reader, checkpointer, path);
+    return new SqliteDatabaseHandle(writer, reader, checkpointer, streamer, path);
   }
 
   /**
@@ -220,8 +235,9 @@ export class SqliteDatabaseHandle implements Database {
     return this.transaction((tx) => tx.run(query));
   }
 
+  /** On its own connection with a small cache (outside a snapshot, which reads on the reader's). */
   iterate<T = Row>(query: Sql, batchSize: number): AsyncIterable<T[]> {
-    return this.reader.iterate<T>(query, batchSize);
+    return this.streamer.iterate<T>(query, batchSize);
   }
 
   exec(script: string): Promise<void> {
@@ -304,6 +320,7 @@ export class SqliteDatabaseHandle implements Database {
     await this.queue;
     await this.snapshots;
     this.checkpointDb?.close();
+    this.streamDb?.close();
     this.readerDb?.close();
     try {
       this.writerDb.exec("PRAGMA wal_checkpoint(TRUNCATE)");

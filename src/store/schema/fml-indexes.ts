@@ -28,6 +28,10 @@ const indexes = {
   ],
   postgresql: [
     "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start ON runs (experiment_id, lifecycle_stage, start_time DESC NULLS LAST, run_uuid)",
+    // order_by start_time ASC: the index above read backwards gives NULLS FIRST and run_uuid
+    // DESC, so PostgreSQL sorted every run instead (1,000,000 runs, first 100: 350 ms; 0.1 ms
+    // from this one). SQLite walks the one above either way.
+    "CREATE INDEX IF NOT EXISTS fml_runs_experiment_stage_start_asc ON runs (experiment_id, lifecycle_stage, start_time ASC NULLS LAST, run_uuid)",
     // In fml's text order (code points), so a param order walks it; fml compares param values
     // under the same collation. It replaces an earlier index of the default collation.
     'CREATE INDEX IF NOT EXISTS fml_params_key_value_c ON params ("key", value COLLATE "C", run_uuid)',
