@@ -40,7 +40,9 @@ export function useRunSearch(request: SearchRequest, tick: number) {
     // With a kept search on screen, reload quietly and swap once complete, so the rows (and the
     // scroll position over them) do not jump.
     const quiet = last?.key === key && tick === 0;
-    if (!quiet) setState({ rows: [], done: false });
+    // Otherwise the rows shown stay until the first page of the new search replaces them, so the
+    // table (and the header just used to sort it) stays in place.
+    if (!quiet) setState((s) => ({ rows: s.rows, done: false }));
     (async () => {
       let token: string | undefined;
       let rows: Row[] = [];
@@ -148,16 +150,16 @@ export function useLiveRuns(request: SearchRequest, newestFirst: boolean, search
       timer = undefined;
       if (stopped || document.hidden) return setDelay(undefined);
       setDelay(wait);
-      timer = setTimeout(poll, wait);
+      timer = setTimeout(() => void poll(), wait);
     };
-    const poll = async () => {
+    const poll = async (catchUp = false) => {
       timer = undefined;
       if (inFlight) return;
       inFlight = true;
       const { request, newestFirst, search } = latest.current;
       try {
         const changed = await refresh(request, newestFirst, search, update);
-        wait = changed ? fastPoll : Math.min(slowestPoll, wait * 2);
+        wait = changed || catchUp ? fastPoll : Math.min(slowestPoll, wait * 2);
       } catch {
         wait = Math.min(slowestPoll, wait * 2); // the next poll tries again
       }
@@ -167,9 +169,8 @@ export function useLiveRuns(request: SearchRequest, newestFirst: boolean, search
     // Back in view: catch up at once, then poll quickly again.
     const visibility = () => {
       if (document.hidden) return schedule();
-      wait = fastPoll;
       if (timer !== undefined) clearTimeout(timer);
-      void poll();
+      void poll(true);
     };
     document.addEventListener("visibilitychange", visibility);
     schedule();

@@ -10,7 +10,7 @@ import { get, post, type Experiment } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync } from "./common.tsx";
 import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { href, navigate, setQuery, type Route } from "./router.ts";
-import { columnById, fixedColumns, pickedColumn, type Column, type Row } from "./runs-columns.ts";
+import { columnById, fixedColumns, nameColumn, pickedColumn, type Column, type Row } from "./runs-columns.ts";
 import { downloadText, runsCsv } from "./runs-csv.ts";
 import { useLiveRuns, useRunSearch } from "./runs-search.ts";
 import { RunsTable, type DisplayRow } from "./runs-table.tsx";
@@ -217,7 +217,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
           </button>
         )}
         <span class="spacer" />
-        <button disabled={!display.length} title="The runs shown, in this order, with these columns" onClick={() => downloadText(`${exp?.name ?? experimentId}-runs.csv`, runsCsv(display.map((d) => d.row), columns))}>
+        <button disabled={!display.length} title="The runs shown, in this order, with these columns" onClick={() => downloadText(`${exp?.name ?? experimentId}-runs.csv`, runsCsv(display.map((d) => d.row), [nameColumn, ...columns]))}>
           Download CSV
         </button>
         <button onClick={() => setTick((t) => t + 1)}>Refresh</button>
