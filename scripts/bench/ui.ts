@@ -245,7 +245,7 @@ try {
   const phonePages: [string, string, string][] = [
     ["experiments", "#/experiments", "table.experiments"],
     ["runs", `#/experiments/${experimentId}`, ".run-row"],
-    ["run", `#/runs/${long}`, "[data-testid=params], dl.overview"],
+    ["run", `#/runs/${long}`, "dl.overview"],
     ["run charts", `#/runs/${long}?tab=charts`, ".chart[data-points]"],
     ["run artifacts", `#/runs/${long}?tab=artifacts`, ".artifacts, .empty, .error"],
     ["compare", `#/compare?runs=${hundred.slice(0, 2).join(",")}`, "[data-testid=diff]"],
@@ -257,7 +257,13 @@ try {
   for (const [name, hash, ready] of phonePages) {
     await page.goto("about:blank");
     await page.goto(`${server.url}/${hash}`);
-    await page.locator(ready).first().waitFor({ timeout: 60_000 });
+    try {
+      await page.locator(ready).first().waitFor({ timeout: 20_000 });
+    } catch {
+      await page.screenshot({ path: join(import.meta.dir, `../../test/output/bench-phone-${name.replaceAll(" ", "-")}.png`) });
+      wide.push(`${name} (did not load)`);
+      continue;
+    }
     await page.waitForTimeout(300);
     const scrollWidth = await page.evaluate(() => document.scrollingElement!.scrollWidth);
     if (scrollWidth > 390) wide.push(`${name} (${scrollWidth} px)`);
