@@ -289,6 +289,9 @@ try {
   row("JS heap, chart view", heapChartView, "MB", 100);
   console.log(`${"phone (390 px): pages scrolling sideways".padEnd(44)} ${wide.length ? wide.join(", ") : `none of ${phonePages.length}`}`);
   await context.close();
+} catch (error) {
+  console.error("server log (end):\n" + server.logs().slice(-3000));
+  throw error;
 } finally {
   await server.stop();
   if (browserProfile) rmSync(browserProfile, { recursive: true, force: true });
