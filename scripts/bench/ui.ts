@@ -156,29 +156,52 @@ try {
     const { metrics } = await cdp.send("Performance.getMetrics");
     return Object.fromEntries(metrics.map((m: { name: string; value: number }) => [m.name, m.value]));
   };
-  const before = await metric();
-  const frames = await page.evaluate(async () => {
-    const el = document.querySelector(".vtable") as HTMLElement;
-    const times: number[] = [];
-    const end = performance.now() + 2000;
-    let last = performance.now();
-    await new Promise<void>((resolve) => {
-      const step = () => {
-        const now = performance.now();
-        times.push(now - last);
-        last = now;
-        el.scrollTop += 400;
-        if (now < end) requestAnimationFrame(step);
-        else resolve();
-      };
-      requestAnimationFrame(step);
+  /** Frame intervals (sorted) and main-thread ms per frame over 2 s of scrolling down. */
+  const scroll = async () => {
+    const before = await metric();
+    const frames = await page.evaluate(async () => {
+      const el = document.querySelector(".vtable") as HTMLElement;
+      el.scrollTop = 0;
+      const times: number[] = [];
+      const end = performance.now() + 2000;
+      let last = performance.now();
+      await new Promise<void>((resolve) => {
+        const step = () => {
+          const now = performance.now();
+          times.push(now - last);
+          last = now;
+          el.scrollTop += 400;
+          if (now < end) requestAnimationFrame(step);
+          else resolve();
+        };
+        requestAnimationFrame(step);
+      });
+      return times.slice(1);
     });
-    return times.slice(1);
-  });
-  const after = await metric();
-  const busy = (name: string) => (((after[name] ?? 0) - (before[name] ?? 0)) * 1000) / frames.length;
-  frames.sort((a, b) => a - b);
-  const p = (q: number) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))]!.toFixed(1);
+    const after = await metric();
+    const busy = (name: string) => (((after[name] ?? 0) - (before[name] ?? 0)) * 1000) / frames.length;
+    frames.sort((a, b) => a - b);
+    const p = (q: number) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))]!.toFixed(1);
+    const text = `${frames.length} frames in 2 s, frame interval median ${p(0.5)} ms, p95 ${p(0.95)} ms, max ${p(0.999)} ms; main thread per frame: task ${busy("TaskDuration").toFixed(1)} ms (script ${busy("ScriptDuration").toFixed(1)}, style ${busy("RecalcStyleDuration").toFixed(1)}, layout ${busy("LayoutDuration").toFixed(1)})`;
+    return { text, task: busy("TaskDuration") };
+  };
+  // The same without sticky (pinned) cells, as the baseline of what pinning costs per frame:
+  // after a warm-up pass (the 10,000 runs just loaded leave garbage and cold caches), three
+  // passes each, interleaved, since a shared machine's load swings more than the difference.
+  await scroll();
+  const pinnedTasks: number[] = [];
+  const unpinnedTasks: number[] = [];
+  let scrolling = "";
+  for (let pass = 0; pass < 3; pass++) {
+    const result = await scroll();
+    pinnedTasks.push(result.task);
+    scrolling = result.text;
+    const unpin = await page.addStyleTag({ content: ".vrow > .pin { position: static !important; }" });
+    unpinnedTasks.push((await scroll()).task);
+    await unpin.evaluate((el) => (el as Element).remove());
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const scrollingUnpinned = `median main thread per frame ${median(pinnedTasks).toFixed(1)} ms with sticky cells, ${median(unpinnedTasks).toFixed(1)} ms without: ${(median(pinnedTasks) / median(unpinnedTasks)).toFixed(2)}x`;
 
   // Sort by a metric (the server orders all 10,001 runs) and by duration (sorted here over the
   // loaded runs): until the first rows of the new order are drawn.
@@ -275,7 +298,8 @@ try {
         (baseline && value !== undefined ? `  (${baseline[0]} ${baseline[1].toFixed(0)} ms: ${(value / baseline[1]).toFixed(2)}x)` : ""),
     );
   console.log(`runs page: all ${runCount + 1} runs loaded ${allRows.toFixed(0)} ms, ${rendered} row elements in the DOM`);
-  console.log(`scrolling: ${frames.length} frames in 2 s, frame interval median ${p(0.5)} ms, p95 ${p(0.95)} ms, max ${p(0.999)} ms; main thread per frame: task ${busy("TaskDuration").toFixed(1)} ms (script ${busy("ScriptDuration").toFixed(1)}, style ${busy("RecalcStyleDuration").toFixed(1)}, layout ${busy("LayoutDuration").toFixed(1)})`);
+  console.log(`scrolling: ${scrolling}`);
+  console.log(`scrolling, pinned cells' cost: ${scrollingUnpinned}`);
   console.log(`${pointCount}-point metric: chart drawn in ${chartMs.toFixed(0)} ms with ${drawn} points; compare drew ${compareCharts} charts`);
   console.log("");
   row(`runs table interactive (${runCount + 1} runs)`, interactive, "ms", 300, ["runs/search of 100", firstPageApi]);
