@@ -74,7 +74,7 @@ export function useRunSearch(request: SearchRequest, tick: number) {
 const fastPoll = 5000;
 const slowestPoll = 60_000;
 
-/** Fetches runs by id, 100 per request (MLflow's IN list limit is generous; pages are not). */
+/** Fetches runs by id, in requests of 100 ids. */
 async function fetchRuns(experimentId: string, ids: string[]): Promise<Run[]> {
   const runs: Run[] = [];
   for (let i = 0; i < ids.length; i += 100) {
