@@ -29,15 +29,32 @@ export function pickEncoding(acceptEncoding: string | undefined): Encoding | und
   return undefined;
 }
 
-/** zlib's compressor as a Web stream: each chunk is written once zlib took the previous one. */
+/**
+ * zlib's compressor as a Web stream: each chunk is written once zlib took the previous one. A
+ * client that goes away cancels the stream while zlib may still emit output; enqueueing that
+ * threw outside any request and ended the process, so the compressor is dropped instead.
+ */
 function compressStream(encoding: Encoding): TransformStream<Uint8Array, Uint8Array> {
   const zlib =
     encoding === "br"
       ? createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 1 } })
       : createGzip({ level: 3 });
+  let gone = false;
+  const drop = () => {
+    gone = true;
+    zlib.destroy();
+  };
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
-      zlib.on("data", (chunk: Uint8Array) => controller.enqueue(chunk));
+      zlib.on("data", (chunk: Uint8Array) => {
+        if (gone) return;
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          drop();
+        }
+      });
+      zlib.on("error", () => {}); // a write or flush promise reports it
     },
     transform(chunk) {
       return new Promise<void>((resolve, reject) => zlib.write(chunk, (error) => (error ? reject(error) : resolve())));

@@ -61,6 +61,28 @@ for (const backend of await backends()) {
       expect(brotliDecompressSync(new Uint8Array(await br.arrayBuffer())).toString()).toBe(text);
     });
 
+    test("a client that goes away in the middle of a compressed answer does not end the server", async () => {
+      const run = await server.api<{ run: { info: { run_id: string } } }>("POST", "runs/create", { experiment_id: "0" });
+      const id = run.body.run.info.run_id;
+      for (let b = 0; b < 25; b++) {
+        const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: "loss", value: Math.random(), timestamp: 1000 + b * 1000 + i, step: b * 1000 + i }));
+        await server.api("POST", "runs/log-batch", { run_id: id, metrics });
+      }
+      for (let i = 0; i < 10; i++) {
+        const abort = new AbortController();
+        const response = await fetch(`${server.url}/api/2.0/mlflow/metrics/get-history?run_id=${id}&metric_key=loss&max_results=25000`, {
+          headers: { "accept-encoding": i % 2 ? "gzip" : "br" },
+          decompress: false,
+          signal: abort.signal,
+        } as RequestInit);
+        await response.body!.getReader().read();
+        abort.abort();
+      }
+      await Bun.sleep(200);
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(200);
+    });
+
     test("small answers are not compressed", async () => {
       const r = await fetch(`${server.url}/api/2.0/mlflow/runs/log-metric`, {
         method: "POST",
