@@ -7,6 +7,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, post, type Experiment, type Run } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync, useViewport } from "./common.tsx";
+import { RunsChartView, ViewSwitch } from "./chart-view.tsx";
 import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
 import { href, navigate, setQuery, type Route } from "./router.ts";
@@ -127,6 +128,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
   const orderBy =
     sortId === "name" ? [`attributes.run_name ${sortDir.toUpperCase()}`] : sortColumn?.orderBy ? [`${sortColumn.orderBy} ${sortDir.toUpperCase()}`] : [];
   const [search, setSearch] = useRunSearch(experimentId, filter, orderBy, view, tick);
+  const mode = route.query.get("mode");
 
   // Keys seen across the loaded runs, for the column picker.
   const keys = useMemo(() => {
@@ -320,6 +322,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
           </button>
         )}
         <span class="spacer" />
+        <ViewSwitch mode={mode} />
         <button onClick={() => setTick((t) => t + 1)}>Refresh</button>
         <div class="picker">
           <button onClick={() => setPicker(!picker)} aria-expanded={picker}>
@@ -342,7 +345,8 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
           )}
         </Empty>
       )}
-      {search.rows.length > 0 && (
+      {search.rows.length > 0 && mode === "chart" && <RunsChartView rows={display.map((d) => d.row)} route={route} />}
+      {search.rows.length > 0 && mode !== "chart" && (
         <div class="vtable" ref={scroller}>
           <div style={{ width: `${width}px`, height: `${rowHeight * (display.length + 1)}px`, position: "relative" }}>
             <div class="vrow vhead" style={{ gridTemplateColumns: template, width: `${width}px` }}>

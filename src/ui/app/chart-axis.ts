@@ -1,0 +1,64 @@
+/**
+ * Axes of the run charts that are not over steps (scatter, parallel coordinates): a param, metric
+ * or tag of each run, numeric when every value is a number, else its distinct values in order.
+ */
+
+import type { Row } from "./runs.tsx";
+
+/** `m:<metric>`, `p:<param>` or `t:<tag>`. */
+export type ValueKey = string;
+
+export function valueOf(row: Row, key: ValueKey): string | number | undefined {
+  const name = key.slice(2);
+  if (key.startsWith("m:")) return row.metrics.get(name);
+  if (key.startsWith("p:")) return row.params.get(name);
+  if (key.startsWith("t:")) return row.tags.get(name);
+  return undefined;
+}
+
+export function keyLabel(key: ValueKey): string {
+  return key.slice(2);
+}
+
+export function keyKind(key: ValueKey): string {
+  return key.startsWith("m:") ? "metric" : key.startsWith("p:") ? "param" : "tag";
+}
+
+export interface Scale {
+  /** 0 (bottom or left) to 1, or undefined for a run without a value. */
+  position(value: string | number | undefined): number | undefined;
+  ticks: { at: number; label: string }[];
+}
+
+const asNumber = (v: string | number | undefined): number | undefined => {
+  if (v === undefined || v === "") return undefined;
+  const n = typeof v === "number" ? v : Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+function short(n: number): string {
+  return String(Number(n.toPrecision(4)));
+}
+
+export function scaleOf(values: (string | number | undefined)[]): Scale {
+  const present = values.filter((v) => v !== undefined && v !== "");
+  if (present.every((v) => asNumber(v) !== undefined)) {
+    const nums = present.map((v) => asNumber(v)!);
+    const low = Math.min(...nums);
+    const high = Math.max(...nums);
+    const range = high - low;
+    const position = (v: string | number | undefined) => {
+      const n = asNumber(v);
+      return n === undefined ? undefined : range ? (n - low) / range : 0.5;
+    };
+    const ticks = !nums.length ? [] : range ? [0, 0.25, 0.5, 0.75, 1].map((at) => ({ at, label: short(low + at * range) })) : [{ at: 0.5, label: short(low) }];
+    return { position, ticks };
+  }
+  const categories = [...new Set(present.map(String))].sort();
+  const index = new Map(categories.map((c, i) => [c, i]));
+  const at = (i: number) => (categories.length > 1 ? i / (categories.length - 1) : 0.5);
+  return {
+    position: (v) => (v === undefined || v === "" ? undefined : at(index.get(String(v))!)),
+    ticks: categories.slice(0, 30).map((c, i) => ({ at: at(i), label: c.length > 14 ? c.slice(0, 13) + "…" : c })),
+  };
+}
