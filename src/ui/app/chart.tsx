@@ -69,8 +69,9 @@ function cssVar(name: string): string {
 }
 
 /** Wall-time tick labels on one line, as short as the tick spacing allows. */
-function wallTicks(_u: uPlot, ticks: number[], _axis: number, _space: number, increment: number): string[] {
+function wallTicks(_u: uPlot, ticks: (number | null)[], _axis: number, _space: number, increment: number): string[] {
   return ticks.map((t) => {
+    if (t === null) return "";
     const text = formatTime(t * 1000); // YYYY-MM-DD HH:MM:SS
     if (increment >= 86400) return text.slice(5, 10);
     if (increment >= 60) return text.slice(11, 16);
@@ -158,9 +159,9 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
           {
             ...axis,
             space: time ? 110 : 60,
-            values: time ? wallTicks : settings.x === "relative" ? (_u, ticks) => ticks.map((t) => `${+t.toPrecision(4)}s`) : undefined,
+            values: time ? wallTicks : settings.x === "relative" ? (_u, ticks: (number | null)[]) => ticks.map((t) => (t === null ? "" : `${+t.toPrecision(4)}s`)) : undefined,
           },
-          { ...axis, size: 60, values: (_u, ticks) => ticks.map((t) => formatValue(t)) },
+          { ...axis, size: 60, values: (_u, ticks: (number | null)[]) => ticks.map((t) => (t === null ? "" : formatValue(t))) },
         ],
         legend: { show: false },
         plugins: [tooltipPlugin(series, formatX(settings))],
