@@ -40,6 +40,16 @@ function short(n: number): string {
   return String(Number(n.toPrecision(4)));
 }
 
+/** About five round values (1, 2 or 5 times a power of ten apart) within [low, high]. */
+function niceTicks(low: number, high: number): number[] {
+  const rough = (high - low) / 4;
+  const power = Math.pow(10, Math.floor(Math.log10(rough)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  const out: number[] = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
 export function scaleOf(values: (string | number | undefined)[]): Scale {
   const present = values.filter((v) => v !== undefined && v !== "");
   if (present.every((v) => asNumber(v) !== undefined)) {
@@ -51,7 +61,7 @@ export function scaleOf(values: (string | number | undefined)[]): Scale {
       const n = asNumber(v);
       return n === undefined ? undefined : range ? (n - low) / range : 0.5;
     };
-    const ticks = !nums.length ? [] : range ? [0, 0.25, 0.5, 0.75, 1].map((at) => ({ at, label: short(low + at * range) })) : [{ at: 0.5, label: short(low) }];
+    const ticks = !nums.length ? [] : range ? niceTicks(low, high).map((v) => ({ at: (v - low) / range, label: short(v) })) : [{ at: 0.5, label: short(low) }];
     return { position, ticks };
   }
   const categories = [...new Set(present.map(String))].sort();

@@ -34,13 +34,15 @@ export function ChartLegend(props: { items: LegendItem[] }) {
   const shown = items.length <= 8 ? items : items.slice(0, 6);
   return (
     <div class="chart-legend" data-series={String(items.length)}>
-      {shown.map((item, i) => (
-        <span key={i} class="legend-item" title={item.name}>
-          <span class="swatch" style={{ background: item.color }} />
-          {item.name}
-        </span>
-      ))}
-      {shown.length < items.length && <span class="muted legend-more">+{items.length - shown.length} more (hover for values)</span>}
+      <div class="legend-names">
+        {shown.map((item, i) => (
+          <span key={i} class="legend-item" title={item.name}>
+            <span class="swatch" style={{ background: item.color }} />
+            {item.name}
+          </span>
+        ))}
+      </div>
+      {shown.length < items.length && <div class="muted legend-more">+{items.length - shown.length} more (hover the chart for values)</div>}
     </div>
   );
 }
