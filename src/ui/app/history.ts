@@ -66,10 +66,10 @@ const runsPerRequest = 100;
 
 /**
  * Sampled points per run for a chart of `runs` runs: the server's most for a few runs, fewer for
- * many (a chart is a few hundred pixels wide; 100 runs x 2500 points would be 25 MB of JSON; zooming fetches the detail).
+ * many (a chart is a few hundred pixels wide; 100 runs x 2500 points would be 25 MB of JSON, and the server serves one request at a time; zooming fetches the detail).
  */
 export function pointsPerRun(runs: number): number {
-  return runs <= 10 ? maxChartPoints : Math.max(200, Math.floor(20_000 / runs));
+  return runs <= 10 ? maxChartPoints : Math.max(100, Math.floor(15_000 / runs));
 }
 
 async function bulkInterval(runIds: string[], key: string, steps?: { start: number; end: number }, maxResults = maxChartPoints): Promise<Metric[]> {
