@@ -171,8 +171,10 @@ export function RunsChartView(props: { rows: Row[]; route: Route }) {
       <div class="charts">
         {specs.map((spec, i) => {
           const id = encodeSpec(spec);
+          // Keyed by the chart, not its place, so moving a chart does not fetch its data again.
+          const copy = specs.slice(0, i).filter((s) => encodeSpec(s) === id).length;
           return (
-            <div key={id + i} class="chart-cell" data-chart={id}>
+            <div key={`${id}#${copy}`} class="chart-cell" data-chart={id}>
               <div class="chart-actions">
                 <button class="link" aria-label="Move left" title="Move left" disabled={i === 0} onClick={() => move(i, -1)}>
                   ←
