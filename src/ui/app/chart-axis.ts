@@ -3,12 +3,17 @@
  * or tag of each run, numeric when every value is a number, else its distinct values in order.
  */
 
-import type { Row } from "./runs.tsx";
+/** What an axis reads of a run (a runs-table row has it). */
+export interface RunValues {
+  metrics: Map<string, number | string>;
+  params: Map<string, string>;
+  tags: Map<string, string>;
+}
 
 /** `m:<metric>`, `p:<param>` or `t:<tag>`. */
 export type ValueKey = string;
 
-export function valueOf(row: Row, key: ValueKey): string | number | undefined {
+export function valueOf(row: RunValues, key: ValueKey): string | number | undefined {
   const name = key.slice(2);
   if (key.startsWith("m:")) return row.metrics.get(name);
   if (key.startsWith("p:")) return row.params.get(name);
@@ -40,9 +45,9 @@ function short(n: number): string {
   return String(Number(n.toPrecision(4)));
 }
 
-/** About five round values (1, 2 or 5 times a power of ten apart) within [low, high]. */
+/** Four to six round values (1, 2 or 5 times a power of ten apart) within [low, high]. */
 function niceTicks(low: number, high: number): number[] {
-  const rough = (high - low) / 4;
+  const rough = (high - low) / 5;
   const power = Math.pow(10, Math.floor(Math.log10(rough)));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
   const out: number[] = [];

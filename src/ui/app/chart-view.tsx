@@ -7,9 +7,10 @@
  */
 
 import { useMemo, useState } from "preact/hooks";
-import { keyKind, keyLabel, valueOf, type ValueKey } from "./chart-axis.ts";
+import { keyKind, keyLabel, valueOf } from "./chart-axis.ts";
 import { BarChart } from "./chart-bars.tsx";
 import { ChartLegend, runColor } from "./chart-legend.tsx";
+import { decodeSpecs, encodeSpec, encodeSpecs, type ChartSpec } from "./chart-specs.ts";
 import { ChartControls, loadChartSettings, MetricChart, type ChartRun, type RunGroup } from "./chart.tsx";
 import { toNumber } from "./format.ts";
 import { ParallelCoordinates } from "./parallel-coordinates.tsx";
@@ -19,32 +20,6 @@ import { ScatterPlot } from "./scatter.tsx";
 
 /** The most runs drawn: one get-history-bulk-interval request per metric chart. */
 export const chartRunLimit = 100;
-
-export type ChartSpec =
-  | { kind: "line"; metric: string }
-  | { kind: "bar"; metric: string }
-  | { kind: "scatter"; x: ValueKey; y: ValueKey }
-  | { kind: "parallel"; keys: ValueKey[] };
-
-/** `kind:field:field`, each field URI-encoded, so keys may hold any character. */
-export function encodeSpec(spec: ChartSpec): string {
-  const fields = spec.kind === "line" || spec.kind === "bar" ? [spec.metric] : spec.kind === "scatter" ? [spec.x, spec.y] : spec.keys;
-  return [spec.kind, ...fields.map(encodeURIComponent)].join(":");
-}
-
-export function decodeSpec(text: string): ChartSpec | undefined {
-  const [kind, ...raw] = text.split(":");
-  let fields: string[];
-  try {
-    fields = raw.map(decodeURIComponent);
-  } catch {
-    return undefined;
-  }
-  if ((kind === "line" || kind === "bar") && fields.length === 1) return { kind, metric: fields[0]! };
-  if (kind === "scatter" && fields.length === 2) return { kind, x: fields[0]!, y: fields[1]! };
-  if (kind === "parallel" && fields.length >= 1) return { kind, keys: fields };
-  return undefined;
-}
 
 const isSystem = (key: string) => key.startsWith("system/");
 
@@ -94,8 +69,8 @@ export function RunsChartView(props: { rows: Row[]; route: Route }) {
   }, [rows.map((r) => r.id).join(",")]);
 
   const chartsParam = route.query.get("charts");
-  const specs: ChartSpec[] = chartsParam !== null ? chartsParam.split(",").filter(Boolean).map(decodeSpec).filter((s): s is ChartSpec => Boolean(s)) : defaultSpecs(keys.metrics);
-  const setSpecs = (next: ChartSpec[]) => setQuery({ charts: next.map(encodeSpec).join(",") }, true);
+  const specs: ChartSpec[] = chartsParam !== null ? decodeSpecs(chartsParam) : defaultSpecs(keys.metrics);
+  const setSpecs = (next: ChartSpec[]) => setQuery({ charts: encodeSpecs(next) }, true);
   const move = (i: number, by: number) => {
     const next = [...specs];
     const [spec] = next.splice(i, 1);
