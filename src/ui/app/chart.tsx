@@ -91,19 +91,21 @@ export type PlotElement = HTMLDivElement & { uplot?: uPlot };
 export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settings: ChartSettings; refresh?: number; height?: number; groups?: RunGroup[] }) {
   const { metricKey, runs, settings, refresh = 0, height = 220, groups } = props;
   const box = useRef<PlotElement>(null);
-  const [histories, setHistories] = useState<Map<string, History>>();
-  const [error, setError] = useState<string>();
   const runKey = runs.map((r) => r.id).join(",");
+  const fetchKey = metricKey + "\u0000" + runKey;
+  // Histories of other runs (the page's runs just changed) are never drawn, not even for a frame.
+  const [loaded, setLoaded] = useState<{ key: string; histories: Map<string, History> }>();
+  const histories = loaded?.key === fetchKey ? loaded.histories : undefined;
+  const [error, setError] = useState<string>();
   const groupKey = groups?.map((g) => g.name + "=" + g.runIds.join(",")).join(";");
 
   useEffect(() => {
     let cancelled = false;
-    if (!refresh) setHistories(undefined);
     fetchHistories(
       runs.map((r) => r.id),
       metricKey,
     )
-      .then((h) => !cancelled && (setHistories(h), setError(undefined)))
+      .then((h) => !cancelled && (setLoaded({ key: fetchKey, histories: h }), setError(undefined)))
       .catch((e: Error) => !cancelled && setError(e.message));
     return () => {
       cancelled = true;
