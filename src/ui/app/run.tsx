@@ -1,6 +1,7 @@
 /**
  * The run page: overview, description (markdown, editable), params, latest metrics, tags,
- * datasets, artifacts and one chart per metric. A running run refreshes itself every 5 seconds.
+ * datasets, artifacts, one chart per metric and the system metrics in their own tab. A running run
+ * refreshes itself every 5 seconds.
  */
 
 import { useEffect, useState } from "preact/hooks";
