@@ -1,27 +1,20 @@
 /**
  * One uPlot chart per metric key: step, wall time or relative time on x, EMA smoothing, log
- * scale, drag to zoom (double-click resets), hover values in the legend; several runs overlaid.
+ * scale, drag to zoom (the zoomed steps are fetched again at full detail; double-click resets),
+ * a compact legend with hover values; several runs (or groups of runs) overlaid. A metric with a
+ * single value per run is drawn as bars.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
-import { canFetchStepRange, fetchHistories, maxChartPoints, type History } from "./history.ts";
+import { BarChart } from "./chart-bars.tsx";
+import { alignedData, chartSeries, type ChartRun, type ChartSettings, type RunGroup, type XAxis } from "./chart-data.ts";
+import { ChartLegend, runColors, tooltipPlugin } from "./chart-legend.tsx";
+import { formatTime, formatValue } from "./format.ts";
+import { canFetchStepRange, fetchHistories, fetchStepRange, pointsPerRun, type History } from "./history.ts";
 
-export type XAxis = "step" | "wall" | "relative";
-
-export interface ChartSettings {
-  x: XAxis;
-  smoothing: number;
-  log: boolean;
-}
-
-export interface ChartRun {
-  id: string;
-  name: string;
-  startTime?: number;
-}
-
-export const palette = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#9333ea", "#0891b2", "#db2777", "#65a30d", "#4f46e5", "#ea580c"];
+export type { ChartRun, ChartSettings, RunGroup, XAxis };
+export { palette, runColor } from "./chart-legend.tsx";
 
 const settingsKey = "fml.chartSettings";
 
@@ -71,67 +64,48 @@ export function ChartControls(props: { settings: ChartSettings; onChange: (s: Ch
   );
 }
 
-/** TensorBoard-style debiased exponential moving average. */
-function smooth(values: (number | null)[], weight: number): (number | null)[] {
-  if (weight <= 0) return values;
-  let last = 0;
-  let count = 0;
-  return values.map((v) => {
-    if (v === null || !Number.isFinite(v)) return v;
-    last = last * weight + (1 - weight) * v;
-    count++;
-    return last / (1 - Math.pow(weight, count));
-  });
-}
-
-function xOf(settings: ChartSettings, run: ChartRun, p: { step: number; timestamp: number }, first: number): number {
-  if (settings.x === "step") return p.step;
-  if (settings.x === "wall") return p.timestamp / 1000;
-  return (p.timestamp - (run.startTime ?? first)) / 1000;
-}
-
-function buildData(runs: ChartRun[], histories: Map<string, History>, settings: ChartSettings): uPlot.AlignedData {
-  const tables: uPlot.AlignedData[] = [];
-  for (const run of runs) {
-    const points = histories.get(run.id)?.points ?? [];
-    const first = points.length ? Math.min(...points.slice(0, 1000).map((p) => p.timestamp)) : 0;
-    const pairs = points.map((p) => [xOf(settings, run, p, first), p.value] as const).sort((a, b) => a[0] - b[0]);
-    const xs: number[] = [];
-    const ys: (number | null)[] = [];
-    for (const [x, y] of pairs) {
-      if (xs.length && xs[xs.length - 1] === x) {
-        ys[ys.length - 1] = y; // one value per x: the later point wins
-        continue;
-      }
-      xs.push(x);
-      ys.push(settings.log && !(y > 0) ? null : Number.isFinite(y) ? y : null);
-    }
-    tables.push([xs, smooth(ys, settings.smoothing)] as uPlot.AlignedData);
-  }
-  if (tables.length === 1) return tables[0]!;
-  if (tables.length === 0) return [[]];
-  return uPlot.join(tables as uPlot.AlignedData[]);
-}
-
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 }
 
-export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settings: ChartSettings; refresh?: number; height?: number }) {
-  const { metricKey, runs, settings, refresh = 0, height = 220 } = props;
-  const box = useRef<HTMLDivElement>(null);
-  const [histories, setHistories] = useState<Map<string, History>>();
-  const [error, setError] = useState<string>();
+/** Wall-time tick labels on one line, as short as the tick spacing allows. */
+function wallTicks(_u: uPlot, ticks: (number | null)[], _axis: number, _space: number, increment: number): string[] {
+  return ticks.map((t) => {
+    if (t === null) return "";
+    const text = formatTime(t * 1000); // YYYY-MM-DD HH:MM:SS
+    if (increment >= 86400) return text.slice(5, 10);
+    if (increment >= 60) return text.slice(11, 16);
+    return text.slice(11, 19);
+  });
+}
+
+function formatX(settings: ChartSettings): (x: number) => string {
+  if (settings.x === "wall") return (x) => formatTime(x * 1000);
+  if (settings.x === "relative") return (x) => `${+x.toPrecision(6)} s`;
+  return (x) => `step ${x}`;
+}
+
+/** The plot element with its uPlot, for the tests' look at the drawn data. */
+export type PlotElement = HTMLDivElement & { uplot?: uPlot };
+
+export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settings: ChartSettings; refresh?: number; height?: number; groups?: RunGroup[] }) {
+  const { metricKey, runs, settings, refresh = 0, height = 220, groups } = props;
+  const box = useRef<PlotElement>(null);
   const runKey = runs.map((r) => r.id).join(",");
+  const fetchKey = metricKey + "\u0000" + runKey;
+  // Histories of other runs (the page's runs just changed) are never drawn, not even for a frame.
+  const [loaded, setLoaded] = useState<{ key: string; histories: Map<string, History> }>();
+  const histories = loaded?.key === fetchKey ? loaded.histories : undefined;
+  const [error, setError] = useState<string>();
+  const groupKey = groups?.map((g) => g.name + "=" + g.runIds.join(",")).join(";");
 
   useEffect(() => {
     let cancelled = false;
-    if (!refresh) setHistories(undefined);
     fetchHistories(
       runs.map((r) => r.id),
       metricKey,
     )
-      .then((h) => !cancelled && (setHistories(h), setError(undefined)))
+      .then((h) => !cancelled && (setLoaded({ key: fetchKey, histories: h }), setError(undefined)))
       .catch((e: Error) => !cancelled && setError(e.message));
     return () => {
       cancelled = true;
@@ -140,16 +114,21 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
 
   const total = histories ? [...histories.values()].reduce((n, h) => n + h.points.length, 0) : 0;
   const truncated = histories ? [...histories.values()].some((h) => h.truncated) : false;
+  const colors = runs.map((r, i, all) => r.color ?? runColors(all.length)[i]!);
+  const series = histories ? chartSeries(runs, histories, colors, groups) : [];
+  // One value per run (a final score): bars, as MLflow draws them.
+  const single = histories !== undefined && total > 0 && [...histories.values()].every((h) => h.points.length <= 1);
 
   useEffect(() => {
     const el = box.current;
-    if (!el || !histories) return;
-    const data = buildData(runs, histories, settings);
+    if (!el || !histories || single) return;
+    const data = alignedData(series, settings);
     const axis = { stroke: cssVar("--fg-muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid") } };
     const time = settings.x === "wall";
     // Zooming into steps of a sampled history fetches that step range again at full detail;
     // double-click goes back to the whole history.
-    const sampled = [...histories.values()].some((h) => h.points.length >= maxChartPoints * 0.9);
+    const perRun = pointsPerRun(runs.length);
+    const sampled = [...histories.values()].some((h) => h.points.length >= perRun * 0.9);
     let detailTimer: ReturnType<typeof setTimeout> | undefined;
     let zoomed = false;
     const zoomHook = (u: uPlot, scaleKey: string) => {
@@ -161,11 +140,12 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
       clearTimeout(detailTimer);
       detailTimer = setTimeout(() => {
         const ids = runs.map((r) => r.id);
-        fetchHistories(ids, metricKey, { start: Math.max(0, Math.floor(min)), end: Math.ceil(max) })
+        fetchStepRange(ids, metricKey, min, max, histories)
           .then((detail) => {
-            u.setData(buildData(runs, detail, settings), false);
+            u.setData(alignedData(chartSeries(runs, detail, colors, groups), settings), false);
             u.setScale("x", { min, max });
-            const count = [...detail.values()].reduce((n, h) => n + h.points.length, 0);
+            let count = 0;
+            for (const h of detail.values()) for (const p of h.points) if (p.step >= min && p.step <= max) count++;
             el.parentElement?.setAttribute("data-zoom-points", String(count));
           })
           .catch(() => {})
@@ -178,28 +158,33 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
         height,
         scales: { x: { time }, y: settings.log ? { distr: 3 } : {} },
         axes: [
-          { ...axis, values: settings.x === "relative" ? (_u, ticks) => ticks.map((t) => `${+t.toPrecision(4)}s`) : undefined },
-          { ...axis, size: 60 },
+          {
+            ...axis,
+            space: time ? 110 : 60,
+            values: time ? wallTicks : settings.x === "relative" ? (_u, ticks: (number | null)[]) => ticks.map((t) => (t === null ? "" : `${+t.toPrecision(4)}s`)) : undefined,
+          },
+          { ...axis, size: 60, values: (_u, ticks: (number | null)[]) => ticks.map((t) => (t === null ? "" : formatValue(t))) },
         ],
-        legend: { live: true },
-        // uPlot's own double-click reset would only reset to the zoomed detail; ours restores the whole history.
+        legend: { show: false },
+        plugins: [tooltipPlugin(series, formatX(settings))],
         // uPlot's own double-click would reset to the zoomed detail; ours restores the whole history.
-        cursor: { drag: { x: true, y: false }, bind: { dblclick: () => () => null } },
+        cursor: { drag: { x: true, y: false }, bind: { dblclick: () => () => null }, points: { show: series.length <= 20 } },
         hooks: { setScale: [zoomHook] },
         series: [
           { label: settings.x === "step" ? "step" : settings.x === "wall" ? "time" : "seconds" },
-          ...runs.map((run, i) => ({
-            label: run.name,
-            stroke: palette[i % palette.length],
-            width: 1.5,
+          ...series.map((s) => ({
+            label: s.name,
+            stroke: s.color,
+            width: series.length > 20 ? 1 : 1.5,
             spanGaps: true,
-            points: { show: (histories.get(run.id)?.points.length ?? 0) < 2 ? true : undefined },
+            points: { show: s.points.length < 2 ? true : series.length > 20 ? false : undefined },
           })),
         ],
       },
       data,
       el,
     );
+    el.uplot = plot;
     plot.over.addEventListener("dblclick", () => {
       clearTimeout(detailTimer);
       zoomed = true;
@@ -213,11 +198,12 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
       clearTimeout(detailTimer);
       observer.disconnect();
       plot.destroy();
+      el.uplot = undefined;
     };
-  }, [histories, settings.x, settings.smoothing, settings.log, height]);
+  }, [histories, settings.x, settings.smoothing, settings.log, height, groupKey, single]);
 
   return (
-    <div class="chart" data-metric={metricKey} data-points={histories ? String(total) : undefined}>
+    <div class="chart" data-metric={metricKey} data-points={histories ? String(total) : undefined} data-kind={histories ? (single ? "bar" : "line") : undefined}>
       <div class="chart-title">
         {metricKey}
         {truncated && <span class="muted"> (first 100,000 points, sampled)</span>}
@@ -225,32 +211,14 @@ export function MetricChart(props: { metricKey: string; runs: ChartRun[]; settin
       {error && <div class="error">Cannot load history: {error}</div>}
       {!histories && !error && <div class="muted chart-loading">Loading…</div>}
       {histories && total === 0 && <div class="muted">No points logged.</div>}
-      <div ref={box} />
+      {single ? (
+        <BarChart bars={series.filter((s) => s.points.length).map((s) => ({ name: s.name, color: s.color, value: s.points[0]!.value }))} />
+      ) : (
+        <>
+          <div ref={box} class="plot" />
+          {histories && total > 0 && <ChartLegend items={series} />}
+        </>
+      )}
     </div>
   );
-}
-
-/** A scatter plot (points only) of pairs such as a param against a metric. */
-export function ScatterChart(props: { points: { x: number; y: number; label: string }[]; xLabel: string; yLabel: string }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const sorted = [...props.points].sort((a, b) => a.x - b.x);
-    const axis = { stroke: cssVar("--fg-muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid") } };
-    const plot = new uPlot(
-      {
-        width: Math.max(200, el.clientWidth),
-        height: 300,
-        scales: { x: { time: false } },
-        axes: [{ ...axis, label: props.xLabel }, { ...axis, label: props.yLabel, size: 60 }],
-        cursor: { drag: { x: true, y: true } },
-        series: [{ label: props.xLabel }, { label: props.yLabel, stroke: palette[0], paths: () => null, points: { show: true, size: 8, fill: palette[0] } }],
-      },
-      [sorted.map((p) => p.x), sorted.map((p) => p.y)],
-      el,
-    );
-    return () => plot.destroy();
-  }, [props.points, props.xLabel, props.yLabel]);
-  return <div class="chart" data-points={String(props.points.length)} ref={box} />;
 }

@@ -1,25 +1,35 @@
 /**
- * Compare runs: overlaid metric charts, a params and metrics table that highlights differences,
- * and a scatter plot of a param (or metric) against a metric.
+ * Compare runs: overlaid metric charts (each run its own colour, a compact legend), a params and
+ * metrics table that highlights differences, and a scatter plot of a param (or metric) against a
+ * metric.
  */
 
 import { useMemo, useState } from "preact/hooks";
-import { get, type Run } from "./api.ts";
-import { ChartControls, loadChartSettings, MetricChart, palette, ScatterChart } from "./chart.tsx";
+import { get, post, type Run } from "./api.ts";
+import { ChartControls, loadChartSettings, MetricChart, runColor } from "./chart.tsx";
 import { ErrorBox, useAsync } from "./common.tsx";
 import { formatValue } from "./format.ts";
 import { href, setQuery, type Route } from "./router.ts";
 import { toRow, type Row } from "./runs.tsx";
+import { ScatterPlot } from "./scatter.tsx";
 
-async function loadRuns(ids: string[]): Promise<Row[]> {
-  const runs = await Promise.all(ids.slice(0, 100).map((id) => get<{ run: Run }>("runs/get", { run_id: id })));
-  return runs.map((r) => toRow(r.run));
-}
-
-function numeric(value: string | number | undefined): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const n = typeof value === "number" ? value : Number(value);
-  return Number.isFinite(n) ? n : undefined;
+/** The runs, in the order given: one search in their experiment, runs/get for any it misses. */
+async function loadRuns(ids: string[], experimentId: string | null): Promise<Row[]> {
+  const wanted = ids.slice(0, 100);
+  const found = new Map<string, Run>();
+  if (experimentId && wanted.every((id) => /^[\w-]+$/.test(id))) {
+    const page = await post<{ runs?: Run[] }>("runs/search", {
+      experiment_ids: [experimentId],
+      filter: `attributes.run_id IN (${wanted.map((id) => `'${id}'`).join(",")})`,
+      run_view_type: "ALL",
+      max_results: 100,
+    });
+    for (const run of page.runs ?? []) found.set(run.info.run_id, run);
+  }
+  const missing = wanted.filter((id) => !found.has(id));
+  const fetched = await Promise.all(missing.map((id) => get<{ run: Run }>("runs/get", { run_id: id })));
+  for (const r of fetched) found.set(r.run.info.run_id, r.run);
+  return wanted.map((id) => toRow(found.get(id)!));
 }
 
 export function ComparePage(props: { route: Route }) {
@@ -27,7 +37,7 @@ export function ComparePage(props: { route: Route }) {
   const experimentId = props.route.query.get("exp");
   const [settings, setSettings] = useState(loadChartSettings);
   const [onlyDiff, setOnlyDiff] = useState(false);
-  const result = useAsync(() => loadRuns(ids), [ids.join(",")]);
+  const result = useAsync(() => loadRuns(ids, experimentId), [ids.join(","), experimentId]);
   const rows = result.value ?? [];
 
   const table = useMemo(() => {
@@ -46,11 +56,8 @@ export function ComparePage(props: { route: Route }) {
   const axisKeys = [...table.paramKeys.map((k) => "p:" + k), ...table.metricKeys.map((k) => "m:" + k)];
   const xKey = props.route.query.get("x") ?? axisKeys[0] ?? "";
   const yKey = props.route.query.get("y") ?? (table.metricKeys[0] ? "m:" + table.metricKeys[0] : "");
-  const valueOf = (row: Row, key: string) => (key.startsWith("p:") ? row.params.get(key.slice(2)) : row.metrics.get(key.slice(2)));
-  const scatter = rows
-    .map((r) => ({ x: numeric(valueOf(r, xKey)), y: numeric(valueOf(r, yKey)), label: r.name }))
-    .filter((p): p is { x: number; y: number; label: string } => p.x !== undefined && p.y !== undefined);
-  const chartRuns = rows.map((r) => ({ id: r.id, name: r.name, startTime: r.run.info.start_time }));
+  const colors = rows.map((_, i) => runColor(i, rows.length));
+  const chartRuns = rows.map((r, i) => ({ id: r.id, name: r.name, startTime: r.run.info.start_time, color: colors[i] }));
 
   return (
     <div class="page compare-page">
@@ -86,7 +93,7 @@ export function ComparePage(props: { route: Route }) {
                     <th />
                     {rows.map((r, i) => (
                       <th key={r.id}>
-                        <span class="swatch" style={{ background: palette[i % palette.length] }} />
+                        <span class="swatch" style={{ background: colors[i] }} />
                         <a href={href(`/runs/${r.id}`)}>{r.name}</a>
                       </th>
                     ))}
@@ -138,11 +145,7 @@ export function ComparePage(props: { route: Route }) {
                   </select>
                 </label>
               </div>
-              {scatter.length ? (
-                <ScatterChart points={scatter} xLabel={xKey.slice(2)} yLabel={yKey.slice(2)} />
-              ) : (
-                <p class="muted">No run has numeric values for both axes.</p>
-              )}
+              <ScatterPlot rows={rows} colors={colors} x={xKey} y={yKey} />
             </section>
           )}
           <section>

@@ -1,6 +1,7 @@
 /**
  * The run page: overview, description (markdown, editable), params, latest metrics, tags,
- * datasets, artifacts and one chart per metric. A running run refreshes itself every 5 seconds.
+ * datasets, artifacts, one chart per metric and the system metrics in their own tab. A running run
+ * refreshes itself every 5 seconds.
  */
 
 import { useEffect, useState } from "preact/hooks";
@@ -10,6 +11,7 @@ import { ChartControls, loadChartSettings, MetricChart } from "./chart.tsx";
 import { Copy, ErrorBox, useAsync } from "./common.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { isSystemMetric, SystemMetrics } from "./system-metrics.tsx";
 import { RunLoggedModels } from "./run-models.tsx";
 import { href, setQuery, type Route } from "./router.ts";
 
@@ -115,7 +117,8 @@ export function RunPage(props: { route: Route; runId: string }) {
   const datasets = run.inputs?.dataset_inputs ?? [];
   const name = info.run_name ?? info.run_id;
   const chartRuns = [{ id: info.run_id, name, startTime: info.start_time }];
-  const tabs = ["overview", "charts", "artifacts"];
+  const tabs = ["overview", "charts", "system", "artifacts"];
+  const modelMetrics = metrics.filter((m) => !isSystemMetric(m.key));
 
   return (
     <div class="page run-page">
@@ -140,8 +143,8 @@ export function RunPage(props: { route: Route; runId: string }) {
       <nav class="tabs">
         {tabs.map((t) => (
           <a key={t} href="#" class={tab === t ? "active" : ""} onClick={(e) => (e.preventDefault(), setQuery({ tab: t === "overview" ? undefined : t }))}>
-            {t[0]!.toUpperCase() + t.slice(1)}
-            {t === "charts" ? ` (${metrics.length})` : ""}
+            {t === "system" ? "System metrics" : t[0]!.toUpperCase() + t.slice(1)}
+            {t === "charts" ? ` (${modelMetrics.length})` : t === "system" ? ` (${metrics.length - modelMetrics.length})` : ""}
           </a>
         ))}
       </nav>
@@ -255,12 +258,18 @@ export function RunPage(props: { route: Route; runId: string }) {
       {tab === "charts" && (
         <>
           <ChartControls settings={settings} onChange={setSettings} />
-          {metrics.length === 0 && <p class="muted">This run has no metrics. Log some with <code>mlflow.log_metric("loss", 0.5, step=1)</code>.</p>}
+          {modelMetrics.length === 0 && <p class="muted">This run has no metrics. Log some with <code>mlflow.log_metric("loss", 0.5, step=1)</code>.</p>}
           <div class="charts">
-            {metrics.map((m) => (
+            {modelMetrics.map((m) => (
               <MetricChart key={m.key} metricKey={m.key} runs={chartRuns} settings={settings} refresh={running ? tick : 0} />
             ))}
           </div>
+        </>
+      )}
+      {tab === "system" && (
+        <>
+          <ChartControls settings={settings} onChange={setSettings} />
+          <SystemMetrics metrics={metrics} run={chartRuns[0]!} settings={settings} refresh={running ? tick : 0} />
         </>
       )}
       {tab === "artifacts" && (

@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type Experiment } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync } from "./common.tsx";
+import { RunsChartView, ViewSwitch } from "./chart-view.tsx";
 import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { href, navigate, setQuery, type Route } from "./router.ts";
 import { columnById, fixedColumns, nameColumn, pickedColumn, type Column, type Row } from "./runs-columns.ts";
@@ -83,6 +84,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
   const request = { experimentId, filter, orderBy, view };
   const [search, setSearch] = useRunSearch(request, tick);
   const pollMs = useLiveRuns(request, sort === "start:desc", search, setSearch);
+  const mode = route.query.get("mode");
 
   // Keys seen across the runs loaded on this page, for the column picker and autocomplete.
   const seen = useRef<{ metrics: Set<string>; params: Set<string>; tags: Set<string> }>({ metrics: new Set(), params: new Set(), tags: new Set() });
@@ -220,6 +222,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
         <button disabled={!display.length} title="The runs shown, in this order, with these columns" onClick={() => downloadText(`${exp?.name ?? experimentId}-runs.csv`, runsCsv(display.map((d) => d.row), [nameColumn, ...columns]))}>
           Download CSV
         </button>
+        <ViewSwitch mode={mode} />
         <button onClick={() => setTick((t) => t + 1)}>Refresh</button>
         <div class="picker" ref={pickerBox}>
           <button onClick={() => setPicker(!picker)} aria-expanded={picker}>
@@ -242,7 +245,8 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
           )}
         </Empty>
       )}
-      {search.rows.length > 0 && (
+      {search.rows.length > 0 && mode === "chart" && <RunsChartView rows={display.map((d) => d.row)} route={route} />}
+      {search.rows.length > 0 && mode !== "chart" && (
         <RunsTable
           display={display}
           columns={columns}
