@@ -7,6 +7,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, post, type Experiment, type Run } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync, useViewport } from "./common.tsx";
+import { ExperimentAbout } from "./experiment-about.tsx";
 import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
 import { href, navigate, setQuery, type Route } from "./router.ts";
@@ -49,7 +50,7 @@ const fixedColumns: Column[] = [
   { id: "status", label: "Status", width: 90, orderBy: "attributes.status", value: (r) => r.run.info.status },
   { id: "start", label: "Start time", width: 165, orderBy: "attributes.start_time", value: (r) => r.run.info.start_time },
   { id: "duration", label: "Duration", width: 80, value: (r) => runDuration(r.run.info) },
-  { id: "user", label: "User", width: 100, orderBy: "attributes.user_id", value: (r) => r.run.info.user_id },
+  { id: "user", label: "User", width: 100, orderBy: "attributes.user_id", value: (r) => r.run.info.user_id || r.tags.get("mlflow.user") },
   { id: "source", label: "Source", width: 140, orderBy: "tags.`mlflow.source.name`", value: (r) => r.tags.get("mlflow.source.name")?.split("/").pop() },
 ];
 
@@ -263,6 +264,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
         </span>
       </div>
       <ErrorBox error={experiment.error} />
+      <ExperimentAbout experiment={exp} onChanged={experiment.reload} />
       <ExperimentTabs experimentId={experimentId} active="runs" />
       <form
         class="filter"
