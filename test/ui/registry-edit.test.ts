@@ -222,6 +222,7 @@ for (const backend of await backends()) {
       await page.locator('.artifact-entry[data-path="model/MLmodel"]').waitFor();
       await page.getByRole("button", { name: "Register model" }).click();
       const dialog = page.getByTestId("register-dialog");
+      await dialog.getByLabel("Model name").waitFor();
       await page.keyboard.press("Escape");
       await dialog.waitFor({ state: "detached" });
       await page.getByRole("button", { name: "Register model" }).click();
