@@ -269,7 +269,7 @@ for (const backend of await backends()) {
       expect(await page.getByTestId("experiment-tags").textContent()).toContain("team: vision");
       const experiment = async () => tagMap((await server.api<any>("GET", "experiments/get", { experiment_id: seeded.experimentId })).body.experiment.tags);
 
-      await about.getByRole("button", { name: "Edit", exact: true }).click();
+      await about.getByRole("button", { name: "Edit description" }).click();
       await about.locator("textarea").fill("Iris, **now** with notes");
       await about.getByRole("button", { name: "Save" }).click();
       await about.locator(".markdown", { hasText: "now" }).waitFor();
@@ -326,6 +326,7 @@ for (const backend of await backends()) {
         await page.goto(`${server.url}/#/models/iris/versions/1`);
         await page.getByTestId("signature-inputs").waitFor();
         await page.getByLabel("Stage of version 1").selectOption("Staging");
+        await page.getByTestId("stage-dialog").getByRole("button", { name: "Transition" }).waitFor();
         const box = (await page.getByTestId("stage-dialog").boundingBox())!;
         expect(box.x).toBeGreaterThanOrEqual(0);
         expect(box.x + box.width).toBeLessThanOrEqual(390);

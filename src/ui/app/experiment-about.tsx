@@ -26,7 +26,7 @@ export function ExperimentAbout(props: { experiment: Experiment | undefined; onC
   return (
     <div class="experiment-about" data-testid="experiment-about">
       <EditableMarkdown
-        bare
+        compact
         title="Description"
         text={note}
         empty="No description."
@@ -34,7 +34,6 @@ export function ExperimentAbout(props: { experiment: Experiment | undefined; onC
         testid="experiment-description"
       />
       <div class="experiment-tags" data-testid="experiment-tags">
-        <h3>Tags</h3>
         {shown.map((t) => (
           <span key={t.key} class="badge mono" title={`${t.key}: ${t.value}`}>
             {t.key}: {t.value}

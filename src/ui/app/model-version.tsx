@@ -79,6 +79,37 @@ function Columns(props: { title: string; columns: SchemaColumn[] | undefined; te
   );
 }
 
+/** A dataframe example (`{"columns": [...], "data": [[...]]}`, MLflow's split orient) as a table, anything else as JSON. */
+function InputExample(props: { text: string }) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(props.text);
+  } catch {
+    return <pre class="artifact-text" data-testid="input-example">{props.text}</pre>;
+  }
+  const { columns, data } = (parsed ?? {}) as { columns?: unknown; data?: unknown };
+  if (Array.isArray(columns) && Array.isArray(data) && data.every(Array.isArray)) {
+    const rows = data as unknown[][];
+    const cell = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+    return (
+      <div class="scroll-x">
+        <table class="grid csv" data-testid="input-example">
+          <thead>
+            <tr>{columns.map((c, i) => <th key={i}>{cell(c)}</th>)}</tr>
+          </thead>
+          <tbody>
+            {rows.slice(0, 50).map((row, i) => (
+              <tr key={i}>{row.map((v, j) => <td key={j}>{cell(v)}</td>)}</tr>
+            ))}
+          </tbody>
+        </table>
+        {rows.length > 50 && <p class="muted">First 50 of {rows.length} rows.</p>}
+      </div>
+    );
+  }
+  return <pre class="artifact-text" data-testid="input-example">{JSON.stringify(parsed, null, 2)}</pre>;
+}
+
 function Aliases(props: { v: ModelVersion; onChanged: () => void }) {
   const { name, version } = props.v;
   const [alias, setAlias] = useState("");
@@ -100,7 +131,7 @@ function Aliases(props: { v: ModelVersion; onChanged: () => void }) {
         </span>
       ))}
       <form class="tag-form" onSubmit={(e) => (e.preventDefault(), alias.trim() && void run(() => post("registered-models/alias", { name, alias: alias.trim(), version })).then((ok) => ok && setAlias("")))}>
-        <input placeholder="champion" aria-label="New alias" value={alias} onInput={(e) => setAlias((e.target as HTMLInputElement).value)} />
+        <input placeholder="new alias" aria-label="New alias" value={alias} onInput={(e) => setAlias((e.target as HTMLInputElement).value)} />
         <button type="submit" disabled={busy || !alias.trim()}>
           Add alias
         </button>
@@ -143,10 +174,6 @@ export function ModelVersionPage(props: { name: string; version: string }) {
   const signature = mlmodel.value ? modelSignature(mlmodel.value) : undefined;
   const runName = run.value?.info.run_name;
   const reload = () => result.reload();
-  let exampleText = example.value;
-  try {
-    if (exampleText) exampleText = JSON.stringify(JSON.parse(exampleText), null, 2);
-  } catch {}
   return (
     <div class="page model-version-page">
       <div class="toolbar">
@@ -227,12 +254,10 @@ export function ModelVersionPage(props: { name: string; version: string }) {
               </>
             )}
           </section>
-          {exampleText !== undefined && (
+          {example.value !== undefined && (
             <section class="card">
               <h2>Input example</h2>
-              <pre class="artifact-text" data-testid="input-example">
-                {exampleText}
-              </pre>
+              <InputExample text={example.value} />
             </section>
           )}
           <section class="card">
