@@ -12,6 +12,8 @@ import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { browserTimeout, hasChromium, openBrowser, outputDir, type TestBrowser } from "../helpers/browser.ts";
 import { backends, startFml, type FmlServer } from "../helpers/server.ts";
+import { renderMarkdown } from "../../src/ui/app/markdown.ts";
+import { inputExamplePath, modelSignature } from "../../src/ui/app/model-signature.ts";
 
 const mlmodel = `artifact_path: model
 flavors:
@@ -95,6 +97,47 @@ async function exerciseTags(page: Page, scope: Locator, stored: () => Promise<Re
   expect((await stored()).stage).toBeUndefined();
   await page.waitForTimeout(0);
 }
+
+describe("descriptions are markdown that can never become markup", () => {
+  test("a link whose URL starts with a control character is not a link (browsers strip it: \\u0001javascript:)", () => {
+    expect(renderMarkdown("[x](\u0001javascript:alert(1))")).not.toContain("<a");
+    expect(renderMarkdown("[x]( javascript:alert(1))")).not.toContain("<a");
+  });
+
+  test("emphasis never reaches inside a link's markup", () => {
+    expect(renderMarkdown("[a](x*) and [c](y*)")).toBe(
+      '<p><a href="x*" target="_blank" rel="noopener noreferrer">a</a> and <a href="y*" target="_blank" rel="noopener noreferrer">c</a></p>',
+    );
+    expect(renderMarkdown("[**bold** `c`](https://a.example/c_d_e)")).toBe(
+      '<p><a href="https://a.example/c_d_e" target="_blank" rel="noopener noreferrer"><strong>bold</strong> <code>c</code></a></p>',
+    );
+  });
+
+  test("a NUL in the text cannot pose as a placeholder", () => {
+    expect(renderMarkdown("a\u00000\u0000b `x`")).toBe("<p>a0b <code>x</code></p>");
+  });
+});
+
+describe("a model's signature from its MLmodel file", () => {
+  test("columns, tensors and parameters, from quoted scalars PyYAML folded over lines", () => {
+    expect(modelSignature(mlmodel)).toEqual({
+      inputs: [
+        { name: "sepal length (cm)", type: "double", required: true, defaultValue: undefined },
+        { name: "petal width (cm)", type: "double", required: true, defaultValue: undefined },
+      ],
+      outputs: [{ name: undefined, type: "tensor int64 (-1)", required: true, defaultValue: undefined }],
+      params: undefined,
+    });
+    expect(inputExamplePath(mlmodel)).toBe("input_example.json");
+    const params = modelSignature(`signature:\n  inputs: '[{"type": "string", "name": "it''s"}]'\n  params: '[{"name": "t", "type": "double", "default": 0.5, "shape": null}]'\n`);
+    expect(params?.inputs?.[0]?.name).toBe("it's");
+    expect(params?.params).toEqual([{ name: "t", type: "double", required: true, defaultValue: "0.5" }]);
+  });
+
+  test("a model logged without a signature has none", () => {
+    expect(modelSignature("artifact_path: model\nflavors: {}\n")).toBeUndefined();
+  });
+});
 
 const tagMap = (tags: { key: string; value: string }[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
 
