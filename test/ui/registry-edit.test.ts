@@ -355,6 +355,7 @@ for (const backend of await backends()) {
       const pages = [
         ["#/models/iris/versions/1", '[data-testid="signature-inputs"]'],
         ["#/models/iris", 'select[aria-label="Stage of version 1"]'],
+        ["#/models", 'a[href="#/models/iris"]'],
         [`#/runs/${seeded.runId}`, '[data-testid="tags"]'],
         [`#/runs/${seeded.runId}?tab=artifacts&path=model/MLmodel`, ".artifact-text"],
         [`#/experiments/${seeded.experimentId}`, '[data-testid="experiment-about"] .markdown'],

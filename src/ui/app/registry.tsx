@@ -68,40 +68,42 @@ export function ModelsPage(props: { route: Route }) {
         </Empty>
       )}
       {!!list.value?.length && (
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Latest versions</th>
-              <th>Aliases</th>
-              <th>Last modified</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((m) => (
-              <tr key={m.name}>
-                <td>
-                  <a href={href(`/models/${encodeURIComponent(m.name)}`)}>{m.name}</a>
-                </td>
-                <td>
-                  {(m.latest_versions ?? []).map((v) => (
-                    <span key={v.version} class="badge">
-                      v{v.version} {v.current_stage && v.current_stage !== "None" ? v.current_stage : ""}
-                    </span>
-                  ))}
-                </td>
-                <td>
-                  {(m.aliases ?? []).map((a) => (
-                    <span key={a.alias} class="badge">
-                      @{a.alias} → v{a.version}
-                    </span>
-                  ))}
-                </td>
-                <td>{formatTime(m.last_updated_timestamp)}</td>
+        <div class="scroll-x">
+          <table class="grid">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Latest versions</th>
+                <th>Aliases</th>
+                <th>Last modified</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.value.map((m) => (
+                <tr key={m.name}>
+                  <td>
+                    <a href={href(`/models/${encodeURIComponent(m.name)}`)}>{m.name}</a>
+                  </td>
+                  <td>
+                    {(m.latest_versions ?? []).map((v) => (
+                      <span key={v.version} class="badge">
+                        v{v.version} {v.current_stage && v.current_stage !== "None" ? v.current_stage : ""}
+                      </span>
+                    ))}
+                  </td>
+                  <td>
+                    {(m.aliases ?? []).map((a) => (
+                      <span key={a.alias} class="badge">
+                        @{a.alias} → v{a.version}
+                      </span>
+                    ))}
+                  </td>
+                  <td>{formatTime(m.last_updated_timestamp)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
@@ -170,50 +172,50 @@ export function ModelPage(props: { name: string; version?: string }) {
       {versions.value?.length === 0 && <p class="muted">No versions yet.</p>}
       {!!versions.value?.length && (
         <div class="scroll-x">
-        <table class="grid versions">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th>Stage</th>
-              <th>Aliases</th>
-              <th>Created</th>
-              <th>Source run</th>
-              <th>Source</th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.value.map((v) => (
-              <tr
-                key={v.version}
-                data-version={v.version}
-                class={v.version === props.version ? "selected" : undefined}
-                ref={v.version === props.version ? (row) => row?.scrollIntoView({ block: "nearest" }) : undefined}
-              >
-                <td>
-                  <a href={versionHref(name, v.version)}>v{v.version}</a>
-                </td>
-                <td>
-                  <StageSelect name={name} version={v.version} stage={v.current_stage} onChanged={() => (versions.reload(), model.reload())} />
-                </td>
-                <td>
-                  {(v.aliases ?? []).map((a) => (
-                    <span key={a} class="badge">
-                      @{a}{" "}
-                      <button class="link small" title={`Remove alias ${a}`} onClick={() => act(() => post("registered-models/alias", { name, alias: a }, "DELETE"))}>
-                        ×
-                      </button>
-                    </span>
-                  ))}
-                </td>
-                <td>{formatTime(v.creation_timestamp)}</td>
-                <td class="mono">{v.run_id ? <a href={href(`/runs/${v.run_id}`)}>{v.run_id.slice(0, 12)}</a> : ""}</td>
-                <td class="mono muted ellipsis" title={v.source}>
-                  {v.source}
-                </td>
+          <table class="grid versions">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>Stage</th>
+                <th>Aliases</th>
+                <th>Created</th>
+                <th>Source run</th>
+                <th>Source</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {versions.value.map((v) => (
+                <tr
+                  key={v.version}
+                  data-version={v.version}
+                  class={v.version === props.version ? "selected" : undefined}
+                  ref={v.version === props.version ? (row) => row?.scrollIntoView({ block: "nearest" }) : undefined}
+                >
+                  <td>
+                    <a href={versionHref(name, v.version)}>v{v.version}</a>
+                  </td>
+                  <td>
+                    <StageSelect name={name} version={v.version} stage={v.current_stage} onChanged={() => (versions.reload(), model.reload())} />
+                  </td>
+                  <td>
+                    {(v.aliases ?? []).map((a) => (
+                      <span key={a} class="badge">
+                        @{a}{" "}
+                        <button class="link small" title={`Remove alias ${a}`} onClick={() => act(() => post("registered-models/alias", { name, alias: a }, "DELETE"))}>
+                          ×
+                        </button>
+                      </span>
+                    ))}
+                  </td>
+                  <td>{formatTime(v.creation_timestamp)}</td>
+                  <td class="mono">{v.run_id ? <a href={href(`/runs/${v.run_id}`)}>{v.run_id.slice(0, 12)}</a> : ""}</td>
+                  <td class="mono muted ellipsis" title={v.source}>
+                    {v.source}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
       {!!versions.value?.length && (
