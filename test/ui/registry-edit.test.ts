@@ -147,6 +147,7 @@ for (const backend of await backends()) {
     let seeded: Seeded;
     let browser: TestBrowser;
     let page: Page;
+    let loggedModelId = "";
     const version = async (v: string) => (await server.api<any>("GET", "model-versions/get", { name: "iris", version: v })).body.model_version;
 
     beforeAll(async () => {
@@ -339,6 +340,7 @@ for (const backend of await backends()) {
     test("a logged model's page registers it as a version with source models:/<id>", async () => {
       const model = (await server.api<any>("POST", "logged-models", { experiment_id: seeded.experimentId, name: "iris-lm", source_run_id: seeded.runId })).body.model;
       const id = model.info.model_id as string;
+      loggedModelId = id;
       await page.goto(`${server.url}/#/experiments/${seeded.experimentId}/models/${id}`);
       await page.getByRole("button", { name: "Register model" }).click();
       const dialog = page.getByTestId("register-dialog");
@@ -359,6 +361,7 @@ for (const backend of await backends()) {
         [`#/runs/${seeded.runId}`, '[data-testid="tags"]'],
         [`#/runs/${seeded.runId}?tab=artifacts&path=model/MLmodel`, ".artifact-text"],
         [`#/experiments/${seeded.experimentId}`, '[data-testid="experiment-about"] .markdown'],
+        [`#/experiments/${seeded.experimentId}/models/${loggedModelId}`, '[data-testid="model-versions"]'],
       ];
       try {
         for (const [hash, ready] of pages) {
