@@ -31,8 +31,8 @@ describe("MLflow link -> fml route", () => {
     ["#/compare-runs?runs=%5B%22a1%22%2C%22b2%22%5D&experiments=%5B%223%22%5D", "#/compare?runs=a1%2Cb2&exp=3"],
     ['#/metric/loss?runs=["a1","b2"]&experiments=["3"]', "#/compare?runs=a1%2Cb2&exp=3&y=m%3Aloss"],
     ['#/metric/loss?runs=["a1"]&experiments=["3"]', "#/runs/a1?tab=charts"],
-    ["#/models/my%20model/versions/4", "#/models/my%20model?version=4"],
-    // MLflow 3's logged-model and trace pages have the same address in fml
+    // model version, MLflow 3 logged-model and trace pages have the same address in fml
+    ["#/models/my%20model/versions/4", undefined],
     ["#/experiments/3/models/m-0123", undefined],
     ["#/experiments/3/models", undefined],
     ["#/experiments/3/traces", undefined],
@@ -137,12 +137,12 @@ describe.skipIf(!hasChromium)(`MLflow links in Chromium${hasChromium ? "" : " (s
     expect(await hash()).toBe(`#/compare?runs=${encodeURIComponent(runs.join(","))}&exp=${experimentId}`);
   }, browserTimeout);
 
-  test("registered model and model version links open the model page, the version highlighted", async () => {
+  test("registered model and model version links open the model page and the version's page", async () => {
     await open("#/models/link%20model");
     await page.locator('tr[data-version="2"]').waitFor();
     await open("#/models/link%20model/versions/1");
-    await page.locator('tr.selected[data-version="1"]').waitFor();
-    expect(await page.locator("tr.selected").count()).toBe(1);
+    await page.getByTestId("version-title").getByText("Version 1").waitFor();
+    expect(await hash()).toBe("#/models/link%20model/versions/1");
   }, browserTimeout);
 
   test("a logged model link opens fml's logged model page at the same address", async () => {

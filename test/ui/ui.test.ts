@@ -381,6 +381,8 @@ describe.skipIf(!hasChromium)(`web UI in Chromium${hasChromium ? "" : " (skipped
     expect(rows[1]).toContain("Production");
     expect(rows[1]).toContain("@champion");
     await page.getByLabel("Stage of version 2").selectOption("Staging");
+    await page.getByTestId("stage-dialog").getByRole("button", { name: "Transition" }).click();
+    await page.getByTestId("stage-dialog").waitFor({ state: "detached" });
     await page.getByLabel("Alias", { exact: true }).fill("challenger");
     await page.getByLabel("Alias version").selectOption("2");
     await page.getByRole("button", { name: "Set", exact: true }).click();

@@ -4,6 +4,7 @@
  * and images through the download routes, with a download link.
  */
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, artifactUrl, get } from "./api.ts";
 import { useAsync } from "./common.tsx";
@@ -146,7 +147,13 @@ function Preview(props: { source: ArtifactSource; file: FileInfo }) {
  * `initialPath` (from MLflow's `runs/<id>/artifacts/<path>` links) opens that folder or file once
  * it is listed; `initialFile` (a logged model's MLmodel) is shown at once.
  */
-export function ArtifactBrowser(props: { source: ArtifactSource; initialPath?: string; initialFile?: string }) {
+export function ArtifactBrowser(props: {
+  source: ArtifactSource;
+  initialPath?: string;
+  initialFile?: string;
+  /** Buttons for the folder shown (a run's "Register model" beside a model folder). */
+  folderActions?: (dir: string, files: FileInfo[]) => ComponentChildren;
+}) {
   const { source } = props;
   const parentOf = (path: string): string => path.split("/").slice(0, -1).join("/");
   const [dir, setDir] = useState(props.initialPath ? parentOf(props.initialPath) : "");
@@ -188,6 +195,7 @@ export function ArtifactBrowser(props: { source: ArtifactSource; initialPath?: s
               </button>
             </span>
           ))}
+          {listing.value && props.folderActions && <div class="folder-actions">{props.folderActions(dir, listing.value.files)}</div>}
         </div>
         {listing.error && <div class="error">{listing.error}</div>}
         {listing.value && files.length === 0 && (

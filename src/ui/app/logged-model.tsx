@@ -9,6 +9,7 @@ import { ArtifactBrowser, modelArtifacts } from "./artifacts.tsx";
 import { Copy, ErrorBox, useAsync } from "./common.tsx";
 import { formatTime, formatValue } from "./format.ts";
 import { fetchMlmodel, mlmodelFlavors, statusLabel } from "./mlmodel.ts";
+import { RegisterModelButton } from "./register-model.tsx";
 import { href, setQuery, type Route } from "./router.ts";
 
 interface ModelVersion {
@@ -109,6 +110,8 @@ export function LoggedModelPage(props: { route: Route; experimentId: string; mod
       <div class="toolbar">
         {title}
         <span class={`status ${info.status ?? ""}`}>{statusLabel(info.status)}</span>
+        <span class="spacer" />
+        <RegisterModelButton from={{ source: `models:/${info.model_id}`, modelId: info.model_id, runId: info.source_run_id }} />
       </div>
       <nav class="tabs">
         {["overview", "artifacts"].map((t) => (

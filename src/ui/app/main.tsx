@@ -10,6 +10,7 @@ import { LoggedModelPage } from "./logged-model.tsx";
 import { LoggedModelsPage } from "./logged-models.tsx";
 import { ModelPage, ModelsPage } from "./registry.tsx";
 import { fromMlflowLink } from "./mlflow-links.ts";
+import { ModelVersionPage } from "./model-version.tsx";
 import { href, navigate, useRoute } from "./router.ts";
 import { RunPage } from "./run.tsx";
 import { RunsPage } from "./runs.tsx";
@@ -31,6 +32,7 @@ function Page() {
   if (section === "experiments" && id) return <RunsPage key={id} route={route} experimentId={id} />;
   if (section === "runs" && id) return <RunPage route={route} runId={id} />;
   if (section === "compare") return <ComparePage route={route} />;
+  if (section === "models" && id && tab === "versions" && item) return <ModelVersionPage name={id} version={item} />;
   if (section === "models" && id) return <ModelPage name={id} version={route.query.get("version") ?? undefined} />;
   if (section === "models") return <ModelsPage route={route} />;
   return <ExperimentsPage route={route} />;

@@ -1,29 +1,43 @@
 /**
- * A tiny markdown renderer for run descriptions. Everything is HTML-escaped first; only the
- * markup produced here reaches the page, and links must be http(s), mailto or relative.
+ * A tiny markdown renderer for descriptions (runs, experiments, registered models, versions).
+ * Everything is HTML-escaped first; only the markup produced here reaches the page, and links
+ * must be http(s), mailto or relative.
  */
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function inline(text: string): string {
-  const codes: string[] = [];
-  let html = escapeHtml(text).replace(/`([^`]+)`/g, (_, code: string) => {
-    codes.push(`<code>${code}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
-  });
-  html = html
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label: string, url: string) =>
-      /^(https?:|mailto:|#|\/|\.)/i.test(url) || !/^[a-z][a-z0-9+.-]*:/i.test(url)
-        ? `<a href="${url}" target="_blank" rel="noopener noreferrer">${label}</a>`
-        : whole,
-    )
+/** Browsers drop control characters and spaces around a URL, so `\u0001javascript:` would run. */
+function safeUrl(url: string): string | undefined {
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(url)) return undefined;
+  return /^(https?:|mailto:|#|\/|\.)/i.test(url) || !/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : undefined;
+}
+
+function emphasis(html: string): string {
+  return html
     .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
     .replace(/__([^_]+)__/g, "<strong>$1</strong>")
     .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
     .replace(/~~([^~]+)~~/g, "<del>$1</del>");
-  return html.replace(/\u0000(\d+)\u0000/g, (_, i: string) => codes[Number(i)]!);
+}
+
+/**
+ * Code spans and links are set aside as numbered placeholders before emphasis is applied, so
+ * emphasis never reaches inside the markup made here (an `*` in a URL stays in the URL).
+ */
+function inline(text: string): string {
+  const held: string[] = [];
+  const hold = (html: string) => `\u0000${held.push(html) - 1}\u0000`;
+  let html = escapeHtml(text.replaceAll("\u0000", "")).replace(/`([^`]+)`/g, (_, code: string) => hold(`<code>${code}</code>`));
+  html = html.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label: string, url: string) => {
+    const target = safeUrl(url);
+    return target === undefined ? whole : hold(`<a href="${target}" target="_blank" rel="noopener noreferrer">${emphasis(label)}</a>`);
+  });
+  html = emphasis(html);
+  // Placeholders inside a held link label are restored too.
+  for (let pass = 0; pass < 2; pass++) html = html.replace(/\u0000(\d+)\u0000/g, (_, i: string) => held[Number(i)] ?? "");
+  return html;
 }
 
 export function renderMarkdown(source: string): string {

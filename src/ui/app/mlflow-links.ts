@@ -49,8 +49,6 @@ export function fromMlflowLink(route: Route): string | undefined {
     const runs = idList(route.query.get("runs"));
     return compare(runs, idList(route.query.get("experiments")), { y: `m:${id}` });
   }
-  if (section === "models" && id && sub === "versions" && subId) {
-    return href(`/models/${seg(id)}`, { version: subId });
-  }
+  // models/<name>/versions/<version>: fml's version page uses MLflow's form
   return undefined;
 }

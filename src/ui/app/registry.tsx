@@ -1,24 +1,17 @@
-/** Model registry pages: registered models, and a model's versions, stages and aliases. */
+/**
+ * Model registry pages: registered models, and a model's description, tags, versions, stages
+ * (changed through a confirmation) and aliases. A version's own page is model-version.tsx.
+ */
 
 import { get, post } from "./api.ts";
 import { Empty, ErrorBox, useAsync } from "./common.tsx";
 import { formatTime } from "./format.ts";
 import { href, setQuery, type Route } from "./router.ts";
 import { useState } from "preact/hooks";
-
-interface ModelVersion {
-  name: string;
-  version: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  current_stage?: string;
-  description?: string;
-  source?: string;
-  run_id?: string;
-  status?: string;
-  aliases?: string[];
-  tags?: { key: string; value: string }[];
-}
+import { EditableMarkdown } from "./editable-markdown.tsx";
+import { versionHref, type ModelVersion } from "./model-version.tsx";
+import { StageSelect } from "./stage-transition.tsx";
+import { TagEditor } from "./tag-editor.tsx";
 
 interface RegisteredModel {
   name: string;
@@ -75,40 +68,42 @@ export function ModelsPage(props: { route: Route }) {
         </Empty>
       )}
       {!!list.value?.length && (
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Latest versions</th>
-              <th>Aliases</th>
-              <th>Last modified</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((m) => (
-              <tr key={m.name}>
-                <td>
-                  <a href={href(`/models/${encodeURIComponent(m.name)}`)}>{m.name}</a>
-                </td>
-                <td>
-                  {(m.latest_versions ?? []).map((v) => (
-                    <span key={v.version} class="badge">
-                      v{v.version} {v.current_stage && v.current_stage !== "None" ? v.current_stage : ""}
-                    </span>
-                  ))}
-                </td>
-                <td>
-                  {(m.aliases ?? []).map((a) => (
-                    <span key={a.alias} class="badge">
-                      @{a.alias} → v{a.version}
-                    </span>
-                  ))}
-                </td>
-                <td>{formatTime(m.last_updated_timestamp)}</td>
+        <div class="scroll-x">
+          <table class="grid">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Latest versions</th>
+                <th>Aliases</th>
+                <th>Last modified</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.value.map((m) => (
+                <tr key={m.name}>
+                  <td>
+                    <a href={href(`/models/${encodeURIComponent(m.name)}`)}>{m.name}</a>
+                  </td>
+                  <td>
+                    {(m.latest_versions ?? []).map((v) => (
+                      <span key={v.version} class="badge">
+                        v{v.version} {v.current_stage && v.current_stage !== "None" ? v.current_stage : ""}
+                      </span>
+                    ))}
+                  </td>
+                  <td>
+                    {(m.aliases ?? []).map((a) => (
+                      <span key={a.alias} class="badge">
+                        @{a.alias} → v{a.version}
+                      </span>
+                    ))}
+                  </td>
+                  <td>{formatTime(m.last_updated_timestamp)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
@@ -151,79 +146,77 @@ export function ModelPage(props: { name: string; version?: string }) {
         </h1>
       </div>
       <ErrorBox error={model.error ?? versions.error ?? actionError} />
-      {m?.description && <p>{m.description}</p>}
-      {!!m?.tags?.length && (
-        <p>
-          {m.tags.map((t) => (
-            <span key={t.key} class="badge">
-              {t.key}={t.value}
-            </span>
-          ))}
-        </p>
+      {m && (
+        <div class="columns">
+          <EditableMarkdown
+            title="Description"
+            text={m.description ?? ""}
+            empty="No description. Click Edit to describe this model (markdown)."
+            save={(description) => post("registered-models/update", { name, description }, "PATCH").then(model.reload)}
+            testid="model-description"
+          />
+          <section class="card">
+            <h2>Tags</h2>
+            <TagEditor
+              tags={m.tags ?? []}
+              testid="model-tags"
+              onChanged={model.reload}
+              actions={{
+                set: (key, value) => post("registered-models/set-tag", { name, key, value }),
+                remove: (key) => post("registered-models/delete-tag", { name, key }, "DELETE"),
+              }}
+            />
+          </section>
+        </div>
       )}
       {versions.value?.length === 0 && <p class="muted">No versions yet.</p>}
       {!!versions.value?.length && (
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th>Stage</th>
-              <th>Aliases</th>
-              <th>Created</th>
-              <th>Source run</th>
-              <th>Source</th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.value.map((v) => (
-              <tr
-                key={v.version}
-                data-version={v.version}
-                class={v.version === props.version ? "selected" : undefined}
-                ref={v.version === props.version ? (row) => row?.scrollIntoView({ block: "nearest" }) : undefined}
-              >
-                <td>v{v.version}</td>
-                <td>
-                  <select
-                    aria-label={`Stage of version ${v.version}`}
-                    value={v.current_stage ?? "None"}
-                    onChange={(e) =>
-                      act(() =>
-                        post("model-versions/transition-stage", {
-                          name,
-                          version: v.version,
-                          stage: (e.target as HTMLSelectElement).value,
-                          archive_existing_versions: false,
-                        }),
-                      )
-                    }
-                  >
-                    {["None", "Staging", "Production", "Archived"].map((stage) => (
-                      <option key={stage} value={stage}>
-                        {stage}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  {(v.aliases ?? []).map((a) => (
-                    <span key={a} class="badge">
-                      @{a}{" "}
-                      <button class="link small" title={`Remove alias ${a}`} onClick={() => act(() => post("registered-models/alias", { name, alias: a }, "DELETE"))}>
-                        ×
-                      </button>
-                    </span>
-                  ))}
-                </td>
-                <td>{formatTime(v.creation_timestamp)}</td>
-                <td class="mono">{v.run_id ? <a href={href(`/runs/${v.run_id}`)}>{v.run_id.slice(0, 12)}</a> : ""}</td>
-                <td class="mono muted ellipsis" title={v.source}>
-                  {v.source}
-                </td>
+        <div class="scroll-x">
+          <table class="grid versions">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>Stage</th>
+                <th>Aliases</th>
+                <th>Created</th>
+                <th>Source run</th>
+                <th>Source</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {versions.value.map((v) => (
+                <tr
+                  key={v.version}
+                  data-version={v.version}
+                  class={v.version === props.version ? "selected" : undefined}
+                  ref={v.version === props.version ? (row) => row?.scrollIntoView({ block: "nearest" }) : undefined}
+                >
+                  <td>
+                    <a href={versionHref(name, v.version)}>v{v.version}</a>
+                  </td>
+                  <td>
+                    <StageSelect name={name} version={v.version} stage={v.current_stage} onChanged={() => (versions.reload(), model.reload())} />
+                  </td>
+                  <td>
+                    {(v.aliases ?? []).map((a) => (
+                      <span key={a} class="badge">
+                        @{a}{" "}
+                        <button class="link small" title={`Remove alias ${a}`} onClick={() => act(() => post("registered-models/alias", { name, alias: a }, "DELETE"))}>
+                          ×
+                        </button>
+                      </span>
+                    ))}
+                  </td>
+                  <td>{formatTime(v.creation_timestamp)}</td>
+                  <td class="mono">{v.run_id ? <a href={href(`/runs/${v.run_id}`)}>{v.run_id.slice(0, 12)}</a> : ""}</td>
+                  <td class="mono muted ellipsis" title={v.source}>
+                    {v.source}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {!!versions.value?.length && (
         <form

@@ -10,12 +10,10 @@ import { ArtifactBrowser, runArtifacts } from "./artifacts.tsx";
 import { ChartControls, loadChartSettings, MetricChart } from "./chart.tsx";
 import { Copy, ErrorBox, useAsync } from "./common.tsx";
 import { formatDuration, formatTime, formatValue, runDuration } from "./format.ts";
-import { renderMarkdown } from "./markdown.ts";
 import { isSystemMetric, SystemMetrics } from "./system-metrics.tsx";
+import { RenameRun, RunDescription, runFolderActions, RunTags } from "./run-edit.tsx";
 import { RunLoggedModels } from "./run-models.tsx";
 import { href, setQuery, type Route } from "./router.ts";
-
-const noteTag = "mlflow.note.content";
 
 function KeyValues(props: { rows: { key: string; value: string }[]; empty: string; testid: string }) {
   if (!props.rows.length) return <p class="muted">{props.empty}</p>;
@@ -33,56 +31,11 @@ function KeyValues(props: { rows: { key: string; value: string }[]; empty: strin
   );
 }
 
-function Description(props: { run: Run; onSaved: () => void }) {
-  const note = tagOf(props.run, noteTag) ?? "";
-  const [editing, setEditing] = useState(false);
-  const [text, setText] = useState(note);
-  const [error, setError] = useState<string>();
-  const save = async () => {
-    try {
-      await post("runs/set-tag", { run_id: props.run.info.run_id, key: noteTag, value: text });
-      setEditing(false);
-      props.onSaved();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  return (
-    <section class="card">
-      <div class="toolbar">
-        <h2>Description</h2>
-        {!editing && (
-          <button class="link" onClick={() => (setText(note), setEditing(true))}>
-            Edit
-          </button>
-        )}
-      </div>
-      <ErrorBox error={error} />
-      {editing ? (
-        <div class="note-editor">
-          <textarea rows={8} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} placeholder="Markdown: **bold**, `code`, [links](https://…), lists" />
-          <div class="toolbar">
-            <button onClick={save}>Save</button>
-            <button class="link" onClick={() => setEditing(false)}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : note ? (
-        <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(note) }} />
-      ) : (
-        <p class="muted">No description. Click Edit to add notes (markdown).</p>
-      )}
-    </section>
-  );
-}
-
 export function RunPage(props: { route: Route; runId: string }) {
   const { runId, route } = props;
   const tab = route.query.get("tab") ?? "overview";
   const [tick, setTick] = useState(0);
   const [settings, setSettings] = useState(loadChartSettings);
-  const [showSystemTags, setShowSystemTags] = useState(false);
   const result = useAsync(() => get<{ run: Run }>("runs/get", { run_id: runId }), [runId, tick]);
   // While another run loads, show nothing of the previous one.
   const run = result.value?.run.info.run_id === runId ? result.value.run : undefined;
@@ -113,7 +66,6 @@ export function RunPage(props: { route: Route; runId: string }) {
   const source = tagOf(run, "mlflow.source.name");
   const metrics = [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key));
   const params = [...(run.data.params ?? [])].sort((a, b) => a.key.localeCompare(b.key));
-  const tags = [...(run.data.tags ?? [])].filter((t) => showSystemTags || !t.key.startsWith("mlflow.")).sort((a, b) => a.key.localeCompare(b.key));
   const datasets = run.inputs?.dataset_inputs ?? [];
   const name = info.run_name ?? info.run_id;
   const chartRuns = [{ id: info.run_id, name, startTime: info.start_time }];
@@ -129,6 +81,7 @@ export function RunPage(props: { route: Route; runId: string }) {
           </a>{" "}
           / <span data-testid="run-name">{name}</span>
         </h1>
+        <RenameRun run={run} onRenamed={() => setTick((t) => t + 1)} />
         <span class={`status ${info.status}`}>{info.status}</span>
         {info.lifecycle_stage === "deleted" && <span class="badge">deleted</span>}
         <span class="spacer" />
@@ -186,7 +139,7 @@ export function RunPage(props: { route: Route; runId: string }) {
                 </dd>
               </dl>
             </section>
-            <Description run={run} onSaved={() => setTick((t) => t + 1)} />
+            <RunDescription run={run} onSaved={() => setTick((t) => t + 1)} />
             <RunLoggedModels run={run} />
             <section class="card">
               <h2>Datasets</h2>
@@ -243,15 +196,7 @@ export function RunPage(props: { route: Route; runId: string }) {
                 <p class="muted">No metrics logged.</p>
               )}
             </section>
-            <section class="card">
-              <div class="toolbar">
-                <h2>Tags</h2>
-                <label class="small">
-                  <input type="checkbox" checked={showSystemTags} onChange={(e) => setShowSystemTags((e.target as HTMLInputElement).checked)} /> show mlflow.* tags
-                </label>
-              </div>
-              <KeyValues rows={tags} empty="No tags." testid="tags" />
-            </section>
+            <RunTags run={run} onChanged={() => setTick((t) => t + 1)} />
           </div>
         </div>
       )}
@@ -274,7 +219,7 @@ export function RunPage(props: { route: Route; runId: string }) {
       )}
       {tab === "artifacts" && (
         <section class="card">
-          <ArtifactBrowser source={runArtifacts(info.run_id)} initialPath={route.query.get("path") ?? undefined} />
+          <ArtifactBrowser source={runArtifacts(info.run_id)} initialPath={route.query.get("path") ?? undefined} folderActions={runFolderActions(run)} />
         </section>
       )}
     </div>

@@ -69,7 +69,7 @@ export const fixedColumns: Column[] = [
   { id: "status", label: "Status", width: headerWidth("Status", 90), orderBy: "attributes.status", value: (r) => r.run.info.status },
   { id: "start", label: "Start time", width: headerWidth("Start time", 165), orderBy: "attributes.start_time", value: (r) => r.run.info.start_time },
   { id: "duration", label: "Duration", width: headerWidth("Duration", 90), value: (r) => runDuration(r.run.info) },
-  { id: "user", label: "User", width: headerWidth("User", 100), orderBy: "attributes.user_id", value: (r) => r.run.info.user_id },
+  { id: "user", label: "User", width: headerWidth("User", 100), orderBy: "attributes.user_id", value: (r) => r.run.info.user_id || r.tags.get("mlflow.user") },
   { id: "source", label: "Source", width: headerWidth("Source", 140), orderBy: "tags.`mlflow.source.name`", value: (r) => r.tags.get("mlflow.source.name")?.split("/").pop() },
 ];
 

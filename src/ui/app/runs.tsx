@@ -9,6 +9,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type Experiment } from "./api.ts";
 import { ClientHint, Empty, ErrorBox, useAsync } from "./common.tsx";
 import { RunsChartView, ViewSwitch } from "./chart-view.tsx";
+import { ExperimentAbout } from "./experiment-about.tsx";
 import { ExperimentTabs } from "./experiment-tabs.tsx";
 import { href, navigate, setQuery, type Route } from "./router.ts";
 import { columnById, fixedColumns, nameColumn, pickedColumn, type Column, type Row } from "./runs-columns.ts";
@@ -168,6 +169,7 @@ export function RunsPage(props: { route: Route; experimentId: string }) {
         </span>
       </div>
       <ErrorBox error={experiment.error} />
+      <ExperimentAbout experiment={exp} onChanged={experiment.reload} />
       <ExperimentTabs experimentId={experimentId} active="runs" />
       <form
         class="filter"
