@@ -192,6 +192,8 @@ export const METRIC_DELETE_CHUNK = 50_000;
 
 /** Up to `limit` of the run's metric rows, by row address (rowid, ctid) found through its index. */
 function deleteMetricChunk(db: Database, runId: string, limit: number): Sql {
+  // MySQL has DELETE … LIMIT itself, and walks the run_uuid index for it.
+  if (db.dialect === "mysql") return sql`DELETE FROM metrics WHERE run_uuid = ${runId} LIMIT ${limit}`;
   if (db.dialect === "sqlite") {
     return sql`DELETE FROM metrics WHERE rowid IN (SELECT rowid FROM metrics WHERE run_uuid = ${runId} LIMIT ${limit})`;
   }

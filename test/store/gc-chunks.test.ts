@@ -13,12 +13,12 @@ import { openDatabase } from "../../src/store/db/open.ts";
 import { raw, sql, type Sql } from "../../src/store/db/sql.ts";
 import { hardDeleteRun } from "../../src/store/gc.ts";
 import { openStores } from "../../src/store/open.ts";
-import { createTestDatabase, type TestDatabase } from "../helpers/fixtures.ts";
+import { createMysqlTestDatabase, createTestDatabase, type TestDatabase } from "../helpers/fixtures.ts";
 import { backends } from "../helpers/server.ts";
 
 for (const backend of await backends()) {
   describe(`gc in chunks [${backend}]`, () => {
-    let pg: TestDatabase | undefined;
+    let testDatabase: TestDatabase | undefined;
     let dir: string | undefined;
     let db: Database;
     const runs: string[] = [];
@@ -26,8 +26,11 @@ for (const backend of await backends()) {
     beforeAll(async () => {
       let database: DatabaseTarget;
       if (backend === "postgresql") {
-        pg = await createTestDatabase();
-        database = { kind: "postgresql", url: pg.url, uri: pg.url };
+        testDatabase = await createTestDatabase();
+        database = { kind: "postgresql", url: testDatabase.url, uri: testDatabase.url };
+      } else if (backend === "mysql") {
+        testDatabase = await createMysqlTestDatabase();
+        database = { kind: "mysql", url: testDatabase.url, uri: testDatabase.url };
       } else {
         dir = mkdtempSync(join(tmpdir(), "fml-gc-chunks-"));
         database = { kind: "sqlite", path: join(dir, "fml.db"), uri: `sqlite:///${join(dir, "fml.db")}` };
@@ -49,7 +52,7 @@ for (const backend of await backends()) {
 
     afterAll(async () => {
       await db?.close();
-      await pg?.drop();
+      await testDatabase?.drop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
