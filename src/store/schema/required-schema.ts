@@ -84,12 +84,13 @@ export function requiredSchema(dialect: Dialect): SchemaSpec {
   return spec;
 }
 
-const CREATE_TABLE = /CREATE TABLE (?:public\.)?"?(\w+)"? \(/g;
-const TABLE_CONSTRAINT = /^(CONSTRAINT|PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK)\b/i;
+const CREATE_TABLE = /CREATE TABLE (?:public\.)?["`]?(\w+)["`]? \(/g;
+// MySQL also lists its indexes in the table body: `KEY`, `UNIQUE KEY`, `INDEX`.
+const TABLE_CONSTRAINT = /^(CONSTRAINT|PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK|KEY|INDEX|FULLTEXT)\b/i;
 /** Where a column's type ends and its modifiers begin. */
-const MODIFIER = /\s+(NOT NULL|NULL|DEFAULT|GENERATED|PRIMARY|REFERENCES|CHECK|COLLATE|UNIQUE|CONSTRAINT)\b/i;
+const MODIFIER = /\s+(NOT NULL|NULL|DEFAULT|GENERATED|PRIMARY|REFERENCES|CHECK|COLLATE|CHARACTER SET|AUTO_INCREMENT|UNIQUE|CONSTRAINT)\b/i;
 
-/** The columns of every CREATE TABLE in a schema script (pg_dump's or SQLite's own text). */
+/** The columns of every CREATE TABLE in a schema script (pg_dump's, SQLite's or mysqldump's text). */
 export function parseCreateTables(script: string): Map<string, Map<string, ColumnSpec>> {
   const tables = new Map<string, Map<string, ColumnSpec>>();
   for (const match of script.matchAll(CREATE_TABLE)) {
@@ -99,8 +100,8 @@ export function parseCreateTables(script: string): Map<string, Map<string, Colum
     for (const part of splitTopLevel(body)) {
       const definition = part.trim();
       if (!definition || TABLE_CONSTRAINT.test(definition)) continue;
-      const name = /^"([^"]+)"|^(\S+)/.exec(definition);
-      const columnName = name?.[1] ?? name?.[2] ?? "";
+      const name = /^"([^"]+)"|^`([^`]+)`|^(\S+)/.exec(definition);
+      const columnName = name?.[1] ?? name?.[2] ?? name?.[3] ?? "";
       const rest = definition.slice(name?.[0].length ?? 0).trim();
       const modifier = MODIFIER.exec(` ${rest}`);
       const type = (modifier ? ` ${rest}`.slice(0, modifier.index) : rest).trim();
