@@ -68,6 +68,8 @@ describe("what fml needs", () => {
       expect(spec.get("trace_info")?.get("response_preview")?.type.toLowerCase()).toMatch(/^(varchar|character varying)\(1000\)$/);
       expect(spec.get("runs")?.get("deleted_time")?.type.toLowerCase()).toMatch(/^bigint(\(20\))?$/);
       expect(spec.get("spans")?.get("duration_ns")?.type.toLowerCase()).toMatch(/^bigint(\(20\))?$/);
+      // A column called key is a column, not one of mysqldump's KEY lines.
+      expect([...(spec.get("params")?.keys() ?? [])].sort()).toEqual(["key", "run_uuid", "value"]);
       expect(spec.get("experiment_tags")?.get("value")?.type.toLowerCase()).toMatch(/^(varchar|character varying)\(5000\)$/);
     });
 

@@ -85,8 +85,8 @@ export function requiredSchema(dialect: Dialect): SchemaSpec {
 }
 
 const CREATE_TABLE = /CREATE TABLE (?:public\.)?["`]?(\w+)["`]? \(/g;
-// MySQL also lists its indexes in the table body: `KEY`, `UNIQUE KEY`, `INDEX`.
-const TABLE_CONSTRAINT = /^(CONSTRAINT|PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK|KEY|INDEX|FULLTEXT)\b/i;
+// mysqldump also lists indexes in the table body (KEY `name` (…)); a column may be called key.
+const TABLE_CONSTRAINT = /^(CONSTRAINT|PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK)\b|^(KEY|INDEX|FULLTEXT KEY)\s+`/i;
 /** Where a column's type ends and its modifiers begin. */
 const MODIFIER = /\s+(NOT NULL|NULL|DEFAULT|GENERATED|PRIMARY|REFERENCES|CHECK|COLLATE|CHARACTER SET|AUTO_INCREMENT|UNIQUE|CONSTRAINT)\b/i;
 
