@@ -6,6 +6,7 @@
 
 import { invalidParameter } from "../errors.ts";
 import type { Tag } from "../store/types.ts";
+import { longerThan } from "./names.ts";
 
 export const loggedModelLimits = {
   name: 500,
@@ -17,8 +18,8 @@ export const loggedModelLimits = {
 } as const;
 
 function check(field: string, value: string | undefined, limit: number): void {
-  if (value !== undefined && value.length > limit) {
-    throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters (got ${value.length}).`);
+  if (value !== undefined && longerThan(value, limit)) {
+    throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters (got ${[...value].length}).`);
   }
 }
 

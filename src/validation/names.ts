@@ -13,6 +13,26 @@ export function invalidValue(path: string, value: unknown, message?: string): Ml
   return invalidParameter(message === undefined ? `${shown}.` : `${shown}: ${message}`);
 }
 
+/**
+ * More than `limit` characters as MLflow (Python) and the databases' VARCHAR count them: code
+ * points, so an emoji is one character, not the two UTF-16 units of `String.length`.
+ */
+export function longerThan(value: string, limit: number): boolean {
+  if (value.length <= limit) return false;
+  if (value.length > limit * 2) return true;
+  let count = 0;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++count > limit) return true;
+  }
+  return false;
+}
+
 /** `exceeds_maximum_length(path, limit)`. */
 export const exceedsMaximumLength = (path: string, limit: number): MlflowError =>
   invalidParameter(`'${path}' exceeds the maximum length of ${limit} characters`);

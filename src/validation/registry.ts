@@ -6,7 +6,7 @@
 import { invalidParameter } from "../errors.ts";
 import type { ModelStage } from "../store/registry-types.ts";
 import type { Tag } from "../store/types.ts";
-import { exceedsMaximumLength, validateName } from "./names.ts";
+import { exceedsMaximumLength, longerThan, validateName } from "./names.ts";
 
 const STAGES: readonly ModelStage[] = ["None", "Staging", "Production", "Archived"];
 /** Stages whose current holders `archive_existing_versions` may move to Archived. */
@@ -35,8 +35,8 @@ export function canonicalStage(stage: string): ModelStage {
 /** `_validate_registered_model_tag` and `_validate_model_version_tag`. */
 function validateTag(tag: Tag, valueLimit: number): void {
   validateName(tag.key, "key");
-  if (tag.key.length > registryLimits.tagKey) throw exceedsMaximumLength("key", registryLimits.tagKey);
-  if (tag.value.length > valueLimit) throw exceedsMaximumLength("value", valueLimit);
+  if (longerThan(tag.key, registryLimits.tagKey)) throw exceedsMaximumLength("key", registryLimits.tagKey);
+  if (longerThan(tag.value, valueLimit)) throw exceedsMaximumLength("value", valueLimit);
 }
 
 /** Registered model tags stop at the column's 5,000 characters, where MLflow's check allows 100,000 (see README). */
@@ -50,7 +50,7 @@ export function validateAlias(alias: string): void {
       `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
     );
   }
-  if (alias.length > registryLimits.aliasName) {
+  if (longerThan(alias, registryLimits.aliasName)) {
     throw exceedsMaximumLength("Registered model alias name", registryLimits.aliasName);
   }
   if (alias.toLowerCase() === "latest") {

@@ -8,7 +8,7 @@ import { columnLimits, RUN_NAME_TAG } from "../store/common.ts";
 
 export { columnLimits };
 import type { DatasetInput, LogBatch, Metric, Tag } from "../store/types.ts";
-import { exceedsMaximumLength, invalidValue, jsonPath, pythonRepr, validateName } from "./names.ts";
+import { exceedsMaximumLength, invalidValue, jsonPath, longerThan, pythonRepr, validateName } from "./names.ts";
 import { pythonFloat } from "./python-json.ts";
 
 export const limits = {
@@ -29,7 +29,7 @@ export const limits = {
 } as const;
 
 function checkLength(path: string, value: string, limit: number): void {
-  if (value.length > limit) throw exceedsMaximumLength(path, limit);
+  if (longerThan(value, limit)) throw exceedsMaximumLength(path, limit);
 }
 
 /** `_validate_param`; an over-long value is refused where MLflow may truncate it (see README). */
@@ -112,13 +112,13 @@ export function validateBatch(batch: LogBatch): void {
 
 /** MLflow's `exceeds_maximum_length` message, naming the field. */
 export function validateMaxLength(field: string, value: string | undefined, limit: number): void {
-  if (value !== undefined && value.length > limit) {
+  if (value !== undefined && longerThan(value, limit)) {
     throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters`);
   }
 }
 
 export function validateExperimentName(name: string): void {
-  if (name.length > limits.experimentName) {
+  if (longerThan(name, limits.experimentName)) {
     throw invalidParameter(`'name' exceeds the maximum length of ${limits.experimentName} characters`);
   }
 }
@@ -151,7 +151,7 @@ export function validateDatasetInputs(inputs: readonly DatasetInput[]): void {
   }
   // MLflow's exceeds_maximum_length, which names the field alone.
   const check = (field: string, value: string | null, limit: number): void => {
-    if (value !== null && value.length > limit) {
+    if (value !== null && longerThan(value, limit)) {
       throw invalidParameter(`'${field}' exceeds the maximum length of ${limit} characters`);
     }
   };

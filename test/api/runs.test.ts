@@ -143,6 +143,20 @@ for (const backend of await backends()) {
       expect((await getRun(run.info.run_id)).info.run_name).toBe("via-tag");
     });
 
+    test("lengths count characters as MLflow does: 6,000 emoji are a param value of 6,000 characters", async () => {
+      const run = await newRun();
+      const id = run.info.run_id;
+      const fits = "😀".repeat(6000);
+      const logged = await fml.api("POST", "runs/log-parameter", { run_id: id, key: "emoji", value: fits });
+      expect([logged.status, logged.body]).toEqual([200, {}]);
+      expect((await getRun(id)).data.params).toContainEqual({ key: "emoji", value: fits });
+      const over = await fml.api("POST", "runs/log-parameter", { run_id: id, key: "more", value: fits + "😀" });
+      expect([over.status, over.body]).toEqual([
+        400,
+        { error_code: "INVALID_PARAMETER_VALUE", message: "'Param value' exceeds the maximum length of 6000 characters" },
+      ]);
+    });
+
     test("delete and restore flip lifecycle_stage; a deleted run refuses writes", async () => {
       const run = await newRun();
       const id = run.info.run_id;
