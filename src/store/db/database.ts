@@ -4,7 +4,7 @@
  * read-only snapshots and schema scripts; nothing above it knows which database it talks to.
  */
 
-import type { Dialect, Sql } from "./sql.ts";
+import { raw, sql, type Dialect, type Sql } from "./sql.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -67,3 +67,34 @@ export async function inOrder<T>(tx: Database, steps: readonly (() => Promise<T>
   return results;
 }
 
+
+/**
+ * A nested `transaction` on a session already in one (PostgreSQL, MySQL): a savepoint, released
+ * when `fn` resolves, rolled back to when it throws. `id` keeps nested savepoints apart.
+ */
+export async function inSavepoint<T>(tx: Database, id: number, fn: (tx: Database) => Promise<T>): Promise<T> {
+  const name = raw(`fml_savepoint_${id}`);
+  await tx.run(sql`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(tx);
+    await tx.run(sql`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (error) {
+    await tx.run(sql`ROLLBACK TO SAVEPOINT ${name}`);
+    throw error;
+  }
+}
+
+/** Socket errors of a connection that could not be made or went away, as Node and Bun name them. */
+export const socketErrorCodes: readonly string[] = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+];

@@ -7,6 +7,7 @@
 
 import { MlflowError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { socketErrorCodes } from "./database.ts";
 
 export interface MysqlDriverError {
   code?: unknown;
@@ -21,16 +22,7 @@ export interface MysqlDriverError {
 const connectionCodes = new Set([
   "PROTOCOL_CONNECTION_LOST",
   "PROTOCOL_SEQUENCE_TIMEOUT",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
+  ...socketErrorCodes,
 ]);
 
 /** Server errors of a connection that is gone: server gone away, lost, shut down, killed, idle. */

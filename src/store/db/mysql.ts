@@ -6,10 +6,10 @@
  */
 
 import type { Connection as CoreConnection } from "mysql2";
-import type { Database, Reader, Row } from "./database.ts";
+import { inSavepoint, type Database, type Reader, type Row } from "./database.ts";
 import type { MysqlPool, MysqlPoolConnection } from "./mysql-connect.ts";
 import { isDeadlock, isLostConnection, READ_ATTEMPTS, TRANSACTION_ATTEMPTS, translateError } from "./mysql-errors.ts";
-import { raw, render, sql, type Sql, type SqlValue } from "./sql.ts";
+import { render, type Sql, type SqlValue } from "./sql.ts";
 
 type Queryable = MysqlPool | MysqlPoolConnection;
 
@@ -199,17 +199,8 @@ class MysqlConnection implements Database {
 
   private savepoints = 0;
 
-  private async savepoint<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
-    const name = raw(`fml_savepoint_${++this.savepoints}`);
-    await this.run(sql`SAVEPOINT ${name}`);
-    try {
-      const result = await fn(this);
-      await this.run(sql`RELEASE SAVEPOINT ${name}`);
-      return result;
-    } catch (error) {
-      await this.run(sql`ROLLBACK TO SAVEPOINT ${name}`);
-      throw error;
-    }
+  private savepoint<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    return inSavepoint(this, ++this.savepoints, fn);
   }
 
   close(): Promise<void> {

@@ -6,6 +6,7 @@
 
 import { MlflowError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { socketErrorCodes } from "./database.ts";
 
 export interface DriverError {
   code?: unknown;
@@ -21,16 +22,7 @@ export const connectionCodes = new Set([
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
+  ...socketErrorCodes,
 ]);
 
 /**

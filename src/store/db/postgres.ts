@@ -6,11 +6,11 @@
  */
 
 import type postgres from "postgres";
-import type { Database, Reader, Row } from "./database.ts";
+import { inSavepoint, type Database, type Reader, type Row } from "./database.ts";
 import { watchStatistics } from "./pg-statistics.ts";
 import type { PostgresSql } from "./postgres-connect.ts";
 import { isLostConnection, READ_ATTEMPTS, translateError } from "./postgres-errors.ts";
-import { raw, render, sql, type Sql } from "./sql.ts";
+import { render, type Sql } from "./sql.ts";
 
 type ReservedSql = postgres.ReservedSql<{ bigint: number }>;
 type Queryable = PostgresSql | ReservedSql;
@@ -150,17 +150,8 @@ class PostgresConnection implements Database {
 
   private savepoints = 0;
 
-  private async savepoint<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
-    const name = raw(`fml_savepoint_${++this.savepoints}`);
-    await this.run(sql`SAVEPOINT ${name}`);
-    try {
-      const result = await fn(this);
-      await this.run(sql`RELEASE SAVEPOINT ${name}`);
-      return result;
-    } catch (error) {
-      await this.run(sql`ROLLBACK TO SAVEPOINT ${name}`);
-      throw error;
-    }
+  private savepoint<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    return inSavepoint(this, ++this.savepoints, fn);
   }
 
   close(): Promise<void> {
